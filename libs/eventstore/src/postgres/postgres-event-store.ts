@@ -1,0 +1,182 @@
+import type { Pool, PoolClient } from 'pg';
+import type {
+  AppendResult,
+  EventBatchHandler,
+  EventStore,
+  EventSubscription,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+} from '../event-store';
+import { EventIdConflictError, StreamNotFoundError, WrongExpectedRevisionError } from '../errors';
+import { PollingSubscription, type Wakeable } from '../polling-subscription';
+import { appendChannel, assertSchemaName, eventStoreDdl } from './postgres-event-store-schema';
+
+export interface PostgresEventStoreOptions {
+  pool: Pool;
+  /** Postgres schema holding the store's table and function. */
+  schema?: string;
+  /**
+   * LISTEN for appends from other processes on a dedicated connection. Off for the embedded
+   * PGlite, which has one session and so no cross-process notifications; polling covers it.
+   */
+  listen?: boolean;
+  /** How often an idle subscription looks for new events when nothing woke it. */
+  idlePollMs?: number;
+}
+
+const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata, recorded_at';
+
+type EventRow = {
+  position: string;
+  event_id: string;
+  stream_id: string;
+  revision: string;
+  type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+};
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  id: row.event_id,
+  stream: row.stream_id,
+  revision: Number(row.revision),
+  position: Number(row.position),
+  type: row.type,
+  data: row.data,
+  metadata: row.metadata,
+  recordedAt: row.recorded_at.toISOString(),
+});
+
+/** Wakes idle subscribers when this process appends or another one notifies. */
+class AppendSignal implements Wakeable {
+  private waiters = new Set<() => void>();
+
+  waitForEvents(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  fire() {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+export class PostgresEventStore implements EventStore {
+  private readonly schema: string;
+  private readonly signal = new AppendSignal();
+  private readonly subscriptions = new Set<EventSubscription>();
+  private listener?: PoolClient;
+
+  private constructor(private readonly options: PostgresEventStoreOptions) {
+    this.schema = assertSchemaName(options.schema ?? 'eventstore');
+  }
+
+  /** Creates the schema if needed and starts listening for appends from other processes. */
+  static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(options);
+    await store.migrate();
+    if (options.listen ?? true) await store.listen();
+    return store;
+  }
+
+  private async migrate() {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Several processes may start at once; DDL on the same objects must not race.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}.migrate`]);
+      await client.query(eventStoreDdl(this.schema));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async listen() {
+    const listener = await this.options.pool.connect();
+    listener.on('notification', () => this.signal.fire());
+    // A lost listener only costs latency: idle subscriptions still poll.
+    listener.on('error', () => {
+      if (this.listener === listener) this.listener = undefined;
+    });
+    this.listener = listener;
+    await this.listener.query(`LISTEN ${appendChannel(this.schema)}`);
+  }
+
+  async append(stream: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    const payload = events.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata }));
+    const { rows } = await this.options.pool.query<{ outcome: string; current_revision: string | null; last_position: string | null }>(
+      `SELECT outcome, current_revision, last_position FROM ${this.schema}.append_events($1, $2, $3::jsonb)`,
+      [stream, String(expectedRevision), JSON.stringify(payload)],
+    );
+    const { outcome, current_revision, last_position } = rows[0];
+    const current = current_revision === null ? null : Number(current_revision);
+    switch (outcome) {
+      case 'ok':
+      case 'duplicate':
+        if (outcome === 'ok' && events.length) this.signal.fire();
+        return { nextExpectedRevision: current ?? -1, position: last_position === null ? -1 : Number(last_position) };
+      case 'wrong_expected_revision':
+        throw new WrongExpectedRevisionError(stream, expectedRevision, current);
+      case 'event_id_conflict':
+        throw new EventIdConflictError(stream);
+      default:
+        throw new Error(`unexpected append outcome "${outcome}"`);
+    }
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = options.fromRevision ?? 0;
+    const { rows } = await this.options.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.events WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`,
+      [stream, from, options.maxCount ?? null],
+    );
+    if (rows.length === 0 && from === 0) throw new StreamNotFoundError(stream);
+    return rows.map(toRecorded);
+  }
+
+  async readAll({ after, maxCount }: ReadAllOptions): Promise<RecordedEvent[]> {
+    const { rows } = await this.options.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+      [after ?? 0, maxCount],
+    );
+    return rows.map(toRecorded);
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: EventBatchHandler): EventSubscription {
+    const subscription = new PollingSubscription(
+      (o) => this.readAll(o),
+      this.signal,
+      options.after,
+      handler,
+      options.batchSize,
+      this.options.idlePollMs,
+    );
+    this.subscriptions.add(subscription);
+    subscription.done.finally(() => this.subscriptions.delete(subscription)).catch(() => undefined);
+    return subscription;
+  }
+
+  async close() {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    if (this.listener) {
+      this.listener.release(true);
+      this.listener = undefined;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import { resolve } from 'node:path';
+
+/** Everything a process reads from its environment, read once and checked. */
+export interface AutocoderConfig {
+  host: string;
+  port: number;
+  home: string;
+  adminToken: string | null;
+  databaseUrl: string | null;
+  eventstoreUrl: string | null;
+  natsUrl: string | null;
+  logLevel: string;
+  /** What agents are told as next_heartbeat_sec. */
+  heartbeatIntervalSec: number;
+  /** An agent silent for this long is marked offline. */
+  agentOfflineAfterSec: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+};
+
+const optional = (env: NodeJS.ProcessEnv, name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : null);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfig {
+  const heartbeatIntervalSec = integer(env, 'AUTOCODER_HEARTBEAT_INTERVAL_SEC', 60, 1, 3600);
+  return {
+    host: optional(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    home: resolve(optional(env, 'AUTOCODER_HOME') ?? './.autocoder'),
+    adminToken: optional(env, 'AUTOCODER_ADMIN_TOKEN'),
+    databaseUrl: optional(env, 'DATABASE_URL'),
+    eventstoreUrl: optional(env, 'EVENTSTORE_URL'),
+    natsUrl: optional(env, 'NATS_URL'),
+    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    heartbeatIntervalSec,
+    // Two missed heartbeats and a little slack for clocks and the network.
+    agentOfflineAfterSec: integer(env, 'AUTOCODER_AGENT_OFFLINE_AFTER_SEC', heartbeatIntervalSec * 2 + 10, 1, 86400),
+  };
+}

@@ -1,0 +1,5 @@
+export * from './config';
+export * from './logger';
+export * from './embedded-postgres';
+export * from './admin-token';
+export * from './database';
