@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './subjects';
 export * from './agents/agent-events';
 export * from './agents/agent-messages';
+export * from './ids';

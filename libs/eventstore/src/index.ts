@@ -4,3 +4,5 @@ export * from './polling-subscription';
 export * from './postgres/postgres-event-store';
 export * from './postgres/postgres-event-store-schema';
 export * from './eventstoredb/eventstoredb-event-store';
+export * from './decider';
+export * from './aggregate-store';

@@ -61,8 +61,11 @@ export interface AgentView {
 
 export interface RegisterAgentResult {
   agentId: string;
-  /** Shown once: only its hash is stored. Re-registering rotates it. */
-  apiKey: string;
+  /**
+   * Shown once: only its hash is stored. Re-registering rotates it. Null only when a retried
+   * command's first answer is older than the retention for secrets (10 minutes).
+   */
+  apiKey: string | null;
   agent: AgentView;
 }
 

@@ -1,0 +1,6 @@
+export * from './agents/agent';
+export * from './agents/api-key';
+export * from './agents/agents-service';
+export * from './coordinator-runtime';
+export * from './coordinator.controller';
+export * from './coordinator.module';

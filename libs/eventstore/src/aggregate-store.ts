@@ -1,0 +1,124 @@
+import { nameBasedUuid } from '@autocoder/contracts';
+import type { Decider } from './decider';
+import { isStreamNotFound, isWrongExpectedRevision } from './errors';
+import type { EventMetadata, EventStore, ExpectedRevision, NewEvent, RecordedEvent } from './event-store';
+
+export interface CommandContext {
+  commandId: string;
+  correlationId: string;
+  causationId?: string | null;
+  actor: string;
+  /** Decision time (ISO 8601); also the events' metadata time. */
+  time: string;
+}
+
+export interface Loaded<State> {
+  state: State;
+  /** Revision of the last event folded in; null when the stream does not exist. */
+  revision: number | null;
+}
+
+export interface Handled<State, Event> extends Loaded<State> {
+  /** The events this command appended (empty when the decision was to do nothing). */
+  events: Event[];
+  /** True when the stream already held this command's events: it was not applied again. */
+  alreadyApplied: boolean;
+  position: number | null;
+}
+
+interface Cached<State> extends Loaded<State> {
+  recentCommandIds: string[];
+}
+
+const RECENT_COMMANDS = 64;
+
+/** The same command id always yields the same event ids, so re-running a command after a crash cannot duplicate. */
+export const deterministicEventId = (commandId: string, index: number): string => nameBasedUuid(`${commandId}/${index}`);
+
+/**
+ * Loads an aggregate by folding its stream, decides, and appends with the expected revision.
+ * A conflict means someone else appended first: reload and decide again. Folded states are cached
+ * per stream and caught up by reading only the newer events.
+ */
+export class AggregateStore<Command, Event extends { type: string; data: unknown }, State> {
+  private readonly cache = new Map<string, Cached<State>>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly decider: Decider<Command, Event, State>,
+    private readonly cacheSize = 10_000,
+  ) {}
+
+  async load(stream: string): Promise<Loaded<State>> {
+    const cached = await this.catchUp(stream);
+    return { state: cached.state, revision: cached.revision };
+  }
+
+  async handle(stream: string, command: Command, context: CommandContext, maxAttempts = 8): Promise<Handled<State, Event>> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.catchUp(stream);
+      if (current.recentCommandIds.includes(context.commandId)) {
+        return { state: current.state, revision: current.revision, events: [], alreadyApplied: true, position: null };
+      }
+      const decided = this.decider.decide(command, current.state);
+      if (decided.length === 0) {
+        return { state: current.state, revision: current.revision, events: [], alreadyApplied: false, position: null };
+      }
+      const metadata: EventMetadata = {
+        correlationId: context.correlationId,
+        causationId: context.causationId ?? context.commandId,
+        commandId: context.commandId,
+        actor: context.actor,
+        time: context.time,
+      };
+      const newEvents: NewEvent[] = decided.map((e, i) => ({
+        id: deterministicEventId(context.commandId, i),
+        type: e.type,
+        data: e.data,
+        metadata,
+      }));
+      const expected: ExpectedRevision = current.revision === null ? 'no_stream' : current.revision;
+      try {
+        const result = await this.store.append(stream, newEvents, expected);
+        const state = decided.reduce((s, e) => this.decider.evolve(s, e), current.state);
+        this.remember(stream, {
+          state,
+          revision: result.nextExpectedRevision,
+          recentCommandIds: [...current.recentCommandIds, context.commandId].slice(-RECENT_COMMANDS),
+        });
+        return { state, revision: result.nextExpectedRevision, events: decided, alreadyApplied: false, position: result.position };
+      } catch (error) {
+        if (isWrongExpectedRevision(error) && attempt < maxAttempts) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async catchUp(stream: string): Promise<Cached<State>> {
+    const cached = this.cache.get(stream) ?? { state: this.decider.initialState, revision: null, recentCommandIds: [] };
+    let events: RecordedEvent[];
+    try {
+      events = await this.store.readStream(stream, { fromRevision: cached.revision === null ? 0 : cached.revision + 1 });
+    } catch (error) {
+      if (isStreamNotFound(error)) return cached;
+      throw error;
+    }
+    if (events.length === 0) return cached;
+    const next: Cached<State> = {
+      state: events.reduce((s, e) => this.decider.evolve(s, { type: e.type, data: e.data } as Event), cached.state),
+      revision: events[events.length - 1].revision,
+      recentCommandIds: [...cached.recentCommandIds, ...events.map((e) => e.metadata.commandId).filter((id): id is string => !!id)].slice(
+        -RECENT_COMMANDS,
+      ),
+    };
+    this.remember(stream, next);
+    return next;
+  }
+
+  private remember(stream: string, value: Cached<State>) {
+    this.cache.delete(stream);
+    this.cache.set(stream, value);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+

@@ -1,0 +1,74 @@
+import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
+import { unwrapReply } from './reply';
+
+/**
+ * The in-process stand-in for NATS, used when every service runs in one process: the same
+ * @MessagePattern handlers, with payloads copied through JSON as they would be on the wire.
+ */
+export class InProcessBroker implements MessageBus {
+  private readonly handlers = new Map<string, (data: unknown) => Promise<unknown>>();
+  private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
+
+  register(subject: string, handler: (data: unknown) => Promise<unknown>) {
+    this.handlers.set(subject, handler);
+  }
+
+  async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
+    const handler = this.handlers.get(subject);
+    if (!handler) throw new AutocoderError(ErrorCodes.Unavailable, `no service answers ${subject}`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new AutocoderError(ErrorCodes.Unavailable, `${subject} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const reply = (await Promise.race([handler(wire(envelope)), timeout])) as Reply<T>;
+      return unwrapReply(wire(reply), subject);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  publish(subject: string, payload: unknown) {
+    const copy = wire(payload);
+    for (const listener of this.listeners.get(subject) ?? []) queueMicrotask(() => listener(copy));
+  }
+
+  subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe {
+    const set = this.listeners.get(subject) ?? new Set();
+    set.add(handler as (payload: unknown) => void);
+    this.listeners.set(subject, set);
+    return () => set.delete(handler as (payload: unknown) => void);
+  }
+
+  async close() {
+    this.handlers.clear();
+    this.listeners.clear();
+  }
+}
+
+const wire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+
+/** Nest transport strategy that serves a module's @MessagePattern handlers on an InProcessBroker. */
+export class InProcessServer extends Server implements CustomTransportStrategy {
+  constructor(private readonly broker: InProcessBroker) {
+    super();
+  }
+
+  listen(callback: () => void) {
+    for (const [pattern, handler] of this.messageHandlers as Map<string, MessageHandler>) {
+      this.broker.register(pattern, async (data) => lastValueFrom(this.transformToObservable(await handler(data))));
+    }
+    callback();
+  }
+
+  close() {}
+  on() {
+    throw new Error('InProcessServer has no events');
+  }
+  unwrap<T>(): T {
+    return this.broker as T;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './message-bus';
+export * from './reply';
+export * from './in-process-transport';
+export * from './nats-message-bus';
+export * from './nats-server-options';
+export * from './command-log';

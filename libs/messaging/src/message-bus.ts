@@ -1,0 +1,18 @@
+import type { CommandEnvelope, QueryEnvelope } from '@autocoder/contracts';
+
+export type Unsubscribe = () => void;
+
+/**
+ * How services talk: request/reply to the queue group that owns a subject, and broadcast
+ * notifications every listening process receives. Handlers answer with a Reply value.
+ */
+export interface MessageBus {
+  /** Sends and waits; resolves with the reply's value or rejects with its AutocoderError. */
+  request<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope, timeoutMs?: number): Promise<T>;
+  /** Fire-and-forget broadcast: at most once, for live notifications only. */
+  publish(subject: string, payload: unknown): void;
+  subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;

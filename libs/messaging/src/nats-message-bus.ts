@@ -1,0 +1,69 @@
+import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { ClientNats } from '@nestjs/microservices';
+import type { NatsConnection, Subscription } from 'nats';
+import { lastValueFrom, timeout as rxTimeout } from 'rxjs';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
+import { unwrapReply } from './reply';
+
+/**
+ * NATS through the NestJS transport: requests go to the queue group serving the subject, so
+ * several instances share them; broadcasts reach every subscriber.
+ */
+export class NatsMessageBus implements MessageBus {
+  private readonly subscriptions = new Set<Subscription>();
+
+  private constructor(
+    private readonly client: ClientNats,
+    private readonly connection: NatsConnection,
+  ) {}
+
+  static async connect(servers: string, name: string): Promise<NatsMessageBus> {
+    const client = new ClientNats({ servers, name, reconnect: true, maxReconnectAttempts: -1 });
+    await client.connect();
+    return new NatsMessageBus(client, client.unwrap<NatsConnection>());
+  }
+
+  async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
+    let reply: Reply<T>;
+    try {
+      reply = await lastValueFrom(this.client.send<Reply<T>>(subject, envelope).pipe(rxTimeout(timeoutMs)));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/no responders|503/i.test(message)) throw new AutocoderError(ErrorCodes.Unavailable, `no service answers ${subject}`);
+      if ((error as Error)?.name === 'TimeoutError') {
+        throw new AutocoderError(ErrorCodes.Unavailable, `${subject} did not answer within ${timeoutMs} ms`);
+      }
+      throw new AutocoderError(ErrorCodes.Unavailable, `${subject} failed on the message bus: ${message}`);
+    }
+    return unwrapReply(reply, subject);
+  }
+
+  publish(subject: string, payload: unknown) {
+    this.client.emit(subject, payload).subscribe({ error: () => undefined });
+  }
+
+  subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe {
+    // Not through a Nest server: its queue group would hand each notification to one process only.
+    const subscription = this.connection.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          const packet = JSON.parse(Buffer.from(msg.data).toString('utf8')) as { data: T };
+          handler(packet.data);
+        } catch {
+          // A malformed notification is dropped; notifications are hints, the store is the truth.
+        }
+      },
+    });
+    this.subscriptions.add(subscription);
+    return () => {
+      subscription.unsubscribe();
+      this.subscriptions.delete(subscription);
+    };
+  }
+
+  async close() {
+    for (const s of this.subscriptions) s.unsubscribe();
+    await this.client.close();
+  }
+}
