@@ -8,10 +8,11 @@ import { AutocoderError, ErrorCodes } from './errors';
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    path: issue.path.length ? issue.path.join('.') : '(root)',
-    message: issue.message,
-  }));
+  const details = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'is not a known field' }))
+      : [{ path: issue.path.length ? issue.path.join('.') : '(root)', message: issue.message }],
+  );
   const summary = details.map((d) => `${d.path}: ${d.message}`).join('; ');
   throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid ${what}: ${summary}`, details);
 }

@@ -6,3 +6,4 @@ export * from './postgres/postgres-event-store-schema';
 export * from './eventstoredb/eventstoredb-event-store';
 export * from './decider';
 export * from './aggregate-store';
+export * from './open-event-store';

@@ -29,8 +29,9 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
 /** Routes Nest's own log calls into the same JSON stream. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
+  // Nest's start-up chatter (routes mapped, modules loaded) is debug detail, not news.
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    this.logger.debug({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

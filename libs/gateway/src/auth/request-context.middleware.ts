@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { AutocoderError, httpStatusOf, type Actor } from '@autocoder/contracts';
+import { withCorrelationId } from '@autocoder/platform';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { Authenticator } from './authenticator';
+
+export type AuthenticatedRequest = Request & { actor?: Actor; correlationId?: string };
+
+const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Gives every request a correlation id (the caller's X-Correlation-Id, or a new one) and an actor.
+ * Everything but /health needs a valid token; the GraphQL websocket checks its own on connect.
+ */
+@Injectable()
+export class RequestContextMiddleware implements NestMiddleware {
+  constructor(private readonly authenticator: Authenticator) {}
+
+  use(req: AuthenticatedRequest, res: Response, next: NextFunction) {
+    const given = req.header('x-correlation-id');
+    const correlationId = given && CORRELATION.test(given) ? given : randomUUID();
+    req.correlationId = correlationId;
+    res.setHeader('X-Correlation-Id', correlationId);
+    withCorrelationId(correlationId, () => {
+      if (req.originalUrl.split('?')[0] === '/health') return next();
+      this.authenticator.authenticate(req.header('authorization')).then(
+        (actor) => {
+          req.actor = actor;
+          withCorrelationId(correlationId, next);
+        },
+        (error) => {
+          const body = error instanceof AutocoderError ? error.toBody() : { code: 'UNAVAILABLE', message: 'authentication is unavailable' };
+          res.status(error instanceof AutocoderError ? httpStatusOf(error.code) : 503).json({ status: 'error', error: body });
+        },
+      );
+    });
+  }
+}

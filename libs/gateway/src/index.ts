@@ -1,0 +1,4 @@
+export * from './gateway.module';
+export * from './create-gateway-app';
+export * from './coordinator-client';
+export * from './tokens';

@@ -1,0 +1,42 @@
+import { AutocoderError, ErrorCodes, type Actor, type AgentView } from '@autocoder/contracts';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/request-context.middleware';
+import { CoordinatorClient } from '../coordinator-client';
+import { camelKeys, snakeKeys } from './snake-case';
+
+const actorOf = (req: AuthenticatedRequest): Actor => req.actor!;
+
+const restAgent = (agent: AgentView) => snakeKeys({ ...agent });
+
+/** Seed 004's agent endpoints, with its exact request and response payloads. */
+@Controller('api/coord/agents')
+export class CoordAgentsController {
+  constructor(private readonly coordinator: CoordinatorClient) {}
+
+  @Post('register')
+  @HttpCode(200)
+  async register(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') commandId?: string) {
+    const result = await this.coordinator.registerAgent(actorOf(req), camelKeys(body), commandId);
+    return { status: 'ok', agent_id: result.agentId, api_key: result.apiKey };
+  }
+
+  @Post('heartbeat')
+  @HttpCode(200)
+  async heartbeat(@Req() req: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') commandId?: string) {
+    const result = await this.coordinator.agentHeartbeat(actorOf(req), camelKeys(body), commandId);
+    return { status: 'ok', next_heartbeat_sec: result.nextHeartbeatSec };
+  }
+
+  @Get()
+  async list(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
+    for (const [key, value] of Object.entries(query)) {
+      if (typeof value !== 'string') {
+        throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid agent filter: ${key} must be given once, as a plain value`, [
+          { path: key, message: 'must be given once' },
+        ]);
+      }
+    }
+    const agents = await this.coordinator.listAgents(actorOf(req), camelKeys(query));
+    return { status: 'ok', agents: agents.map(restAgent) };
+  }
+}
