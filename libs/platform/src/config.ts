@@ -10,6 +10,8 @@ export interface AutocoderConfig {
   eventstoreUrl: string | null;
   natsUrl: string | null;
   logLevel: string;
+  /** Prepended to every Postgres schema name, so several installations (or test runs) can share one database. */
+  schemaPrefix: string;
   /** What agents are told as next_heartbeat_sec. */
   heartbeatIntervalSec: number;
   /** An agent silent for this long is marked offline. */
@@ -35,6 +37,14 @@ const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 const optional = (env: NodeJS.ProcessEnv, name: string) => (env[name] && env[name]!.trim() !== '' ? env[name]!.trim() : null);
 
+const schemaPrefix = (raw: string | null) => {
+  if (raw === null) return '';
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(raw)) {
+    throw new ConfigError(`AUTOCODER_SCHEMA_PREFIX must be 1-31 lower-case letters, digits or "_", starting with a letter, got "${raw}"`);
+  }
+  return `${raw}_`;
+};
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfig {
   const heartbeatIntervalSec = integer(env, 'AUTOCODER_HEARTBEAT_INTERVAL_SEC', 60, 1, 3600);
   return {
@@ -46,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfi
     eventstoreUrl: optional(env, 'EVENTSTORE_URL'),
     natsUrl: optional(env, 'NATS_URL'),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    schemaPrefix: schemaPrefix(optional(env, 'AUTOCODER_SCHEMA_PREFIX')),
     heartbeatIntervalSec,
     // Two missed heartbeats and a little slack for clocks and the network.
     agentOfflineAfterSec: integer(env, 'AUTOCODER_AGENT_OFFLINE_AFTER_SEC', heartbeatIntervalSec * 2 + 10, 1, 86400),
