@@ -38,6 +38,10 @@ export class RestExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
+      // Nest hands body-parser's JSON SyntaxError over as a 400 carrying its message.
+      if (status === 400 && /JSON/.test(exception.message)) {
+        return [400, { code: ErrorCodes.ValidationFailed, message: `the request body is not valid JSON: ${exception.message}` }];
+      }
       const code = status === 404 ? ErrorCodes.NotFound : status === 413 ? ErrorCodes.PayloadTooLarge : status < 500 ? ErrorCodes.ValidationFailed : ErrorCodes.Internal;
       return [status, { code, message: exception.message }];
     }
