@@ -227,3 +227,19 @@ describeWith({ postgres: true }, 'gateway and coordinator end to end (in one pro
     });
   });
 });
+
+describeWith({ postgres: true }, 'the schema the gateway serves', () => {
+  it('is the committed libs/gateway/schema.graphql', async () => {
+    const { buildClientSchema, getIntrospectionQuery, lexicographicSortSchema, printSchema } = await import('graphql');
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const system = await startTestSystem();
+    try {
+      const { data } = await gql(system, ADMIN_TOKEN, getIntrospectionQuery());
+      const served = `${printSchema(lexicographicSortSchema(buildClientSchema(data)))}\n`;
+      expect(served).toBe(readFileSync(join(__dirname, '../../gateway/schema.graphql'), 'utf8'));
+    } finally {
+      await system.close();
+    }
+  });
+});

@@ -20,6 +20,8 @@ export interface ProjectorOptions<Change> {
  * read and the write transaction never overlap, which the embedded PGlite (one query at a time
  * across connections) requires.
  */
+class CheckpointMovedBack extends Error {}
+
 export class Projector<Change = unknown> {
   private subscription?: EventSubscription;
   private position: number | null = null;
@@ -97,10 +99,14 @@ export class Projector<Change = unknown> {
     this.subscription = subscription;
     subscription.done.catch((error) => {
       if (!this.running || this.subscription !== subscription) return;
-      this.options.logger.error({ err: error, projection: this.name, position: this.position }, 'projection stopped; restarting from its checkpoint');
-      this.restartTimer = setTimeout(() => {
-        if (this.running) this.readCheckpoint().then((p) => ((this.position = p), this.follow(onBatch)));
-      }, 1000);
+      const resync = error instanceof CheckpointMovedBack;
+      if (!resync) this.options.logger.error({ err: error, projection: this.name, position: this.position }, 'projection stopped; restarting from its checkpoint');
+      this.restartTimer = setTimeout(
+        () => {
+          if (this.running) this.readCheckpoint().then((p) => ((this.position = p), this.follow(onBatch)));
+        },
+        resync ? 0 : 1000,
+      );
     });
   }
 
@@ -112,6 +118,8 @@ export class Projector<Change = unknown> {
       // the filter keeps any of them from applying an event twice or moving the checkpoint back.
       const [row] = await tx.query(`SELECT position FROM ${schema}.projection_checkpoints WHERE name = $1 FOR UPDATE`, [projection.name]);
       const done = Number(row.position);
+      // Another instance rebuilt the projection since this one last read: start over from there.
+      if (done < (this.position ?? -1)) throw new CheckpointMovedBack();
       const fresh = events.filter((e) => e.position > done);
       if (fresh.length === 0) return [];
       const result = await projection.apply(fresh, tx);

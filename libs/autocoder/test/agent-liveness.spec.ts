@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { describeWith } from '@autocoder/testing';
+import { ADMIN_TOKEN, eventually, rest, seedRegistration, sql, startTestSystem, type TestSystem } from './harness';
+
+/**
+ * Two coordinator instances on one database, as two replicas would run: both sweep for silent
+ * agents and both project, and still each silence yields one event and each event one row change.
+ */
+describeWith({ postgres: true }, 'agent liveness with two coordinator instances', () => {
+  let a: TestSystem;
+  let b: TestSystem;
+  const offlineEvents = (agentId: string) =>
+    sql<{ type: string }>(`SELECT type FROM ${a.config.schemaPrefix}eventstore.events WHERE stream_id = $1 AND type = 'AgentMarkedOffline'`, [
+      `agent-${agentId}`,
+    ]);
+
+  beforeAll(async () => {
+    a = await startTestSystem({ agentOfflineAfterSec: 1 }, { offlineSweepMs: 50 });
+    b = await startTestSystem({ agentOfflineAfterSec: 1, schemaPrefix: a.config.schemaPrefix }, { offlineSweepMs: 50 });
+  });
+  afterAll(async () => {
+    await b?.close(false);
+    await a?.close();
+  });
+
+  const statusIn = async (system: TestSystem, agentId: string) => {
+    const res = await rest(system, 'GET', '/api/coord/agents', ADMIN_TOKEN);
+    return (res.body.agents as any[]).find((x) => x.agent_id === agentId)?.status as string | undefined;
+  };
+
+  it('marks a silent agent offline with exactly one event, and a heartbeat brings it back', async () => {
+    const employeeId = randomUUID();
+    const { body } = await rest(a, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, seedRegistration(employeeId, randomUUID()));
+    const agentId = body.agent_id as string;
+    await rest(b, 'POST', '/api/coord/agents/heartbeat', body.api_key, { employee_id: employeeId, status: 'busy' });
+
+    await eventually(async () => ((await statusIn(b, agentId)) === 'offline' ? true : undefined), 10_000, 'agent offline');
+    expect(await statusIn(a, agentId)).toBe('offline');
+    await new Promise((r) => setTimeout(r, 500)); // several more sweeps by both instances
+    expect(await offlineEvents(agentId)).toHaveLength(1);
+
+    await rest(a, 'POST', '/api/coord/agents/heartbeat', body.api_key, { employee_id: employeeId, status: 'idle' });
+    await eventually(async () => ((await statusIn(b, agentId)) === 'idle' ? true : undefined), 5_000, 'agent back');
+    await eventually(async () => ((await offlineEvents(agentId)).length === 2 ? true : undefined), 10_000, 'second offline event');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await offlineEvents(agentId)).toHaveLength(2);
+  });
+
+  it('keeps one read model for both projectors, equal to a rebuild from zero', async () => {
+    for (let i = 0; i < 10; i++) {
+      const target = i % 2 ? a : b;
+      const employeeId = randomUUID();
+      const { body } = await rest(target, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, seedRegistration(employeeId, randomUUID()));
+      await rest(i % 2 ? b : a, 'POST', '/api/coord/agents/heartbeat', body.api_key, { employee_id: employeeId, status: 'active', metadata: { i } });
+    }
+    const rows = () => sql(`SELECT agent_id, name, status, status_metadata, revision FROM ${a.config.schemaPrefix}coordinator.agents ORDER BY agent_id`);
+    // Sweeps may still mark agents offline; compare once nothing moves any more.
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = await rows();
+    const revisions = await sql<{ stream_id: string; rev: number }>(
+      `SELECT stream_id, max(revision)::int AS rev FROM ${a.config.schemaPrefix}eventstore.events GROUP BY stream_id`,
+    );
+    for (const row of before) expect(row.revision).toBe(revisions.find((r) => r.stream_id === `agent-${row.agent_id}`)!.rev);
+    await a.coordinator.rebuildProjections();
+    expect(await rows()).toEqual(before);
+  });
+});
