@@ -76,8 +76,8 @@ describeWith({ postgres: true }, 'gateway and coordinator end to end (in one pro
 
     it('refuses a websocket subscription without a valid token', async () => {
       const sub = subscribe(system, 'not-a-token', 'subscription { agentUpdated { agentId } }');
-      await expect(sub.next(5000)).rejects.toThrow();
-      expect(sub.failure).toBeDefined();
+      await expect(sub.next(3000)).rejects.toThrow();
+      expect(sub.failure).toMatchObject({ code: 4403 });
       await sub.close();
     });
 

@@ -77,16 +77,17 @@ export async function gql(system: RunningAutocoder, token: string | null, query:
 
 /** A graphql-ws client; `next()` waits for the next pushed result. */
 export function subscribe(system: RunningAutocoder, token: string, query: string, variables?: Record<string, unknown>) {
+  const received: any[] = [];
+  const waiting: ((value: any) => void)[] = [];
+  let failure: unknown;
   const client: Client = createClient({
     url: system.url.replace('http', 'ws') + '/graphql',
     webSocketImpl: WebSocket,
     connectionParams: { Authorization: `Bearer ${token}` },
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: (error) => (failure = error),
   });
-  const received: any[] = [];
-  const waiting: ((value: any) => void)[] = [];
-  let failure: unknown;
   let ready!: () => void;
   const connected = new Promise<void>((resolve) => (ready = resolve));
   client.on('connected', () => ready());
