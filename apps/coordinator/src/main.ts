@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { QueueGroups } from '@autocoder/contracts';
 import { CoordinatorModule, CoordinatorRuntime } from '@autocoder/coordinator';
-import { PostgresEventStore, openEventStore } from '@autocoder/eventstore';
+import { openEventStore } from '@autocoder/eventstore';
 import { NatsMessageBus, natsServerOptions } from '@autocoder/messaging';
 import { ConfigError, PinoNestLogger, createLogger, exitOnStartupError, loadConfig, onShutdown, openDatabase } from '@autocoder/platform';
 import { NestFactory } from '@nestjs/core';
@@ -13,9 +13,7 @@ async function main() {
   if (!config.natsUrl) throw new ConfigError('the coordinator on its own needs NATS_URL (npm start runs everything in one process without it)');
   if (!config.databaseUrl) throw new ConfigError('the coordinator on its own needs DATABASE_URL: the embedded database cannot be shared between processes');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home });
-  const store = config.eventstoreUrl
-    ? await openEventStore({ eventstoreUrl: config.eventstoreUrl, pool: db.pool, embedded: false })
-    : await PostgresEventStore.open({ pool: db.pool, schema: `${config.schemaPrefix}eventstore` });
+  const store = await openEventStore({ eventstoreUrl: config.eventstoreUrl, pool: db.pool, embedded: false, schema: `${config.schemaPrefix}eventstore` });
   const bus = await NatsMessageBus.connect(config.natsUrl, 'coordinator-notifications');
   const runtime = await CoordinatorRuntime.start({
     store,

@@ -1,6 +1,6 @@
 import { QueueGroups } from '@autocoder/contracts';
 import { CoordinatorModule, CoordinatorRuntime } from '@autocoder/coordinator';
-import { PostgresEventStore, openEventStore, type EventStore } from '@autocoder/eventstore';
+import { openEventStore, type EventStore } from '@autocoder/eventstore';
 import { createGatewayApp } from '@autocoder/gateway';
 import { InProcessBroker, InProcessServer, NatsMessageBus, natsServerOptions, type MessageBus } from '@autocoder/messaging';
 import { createLogger, openDatabase, resolveAdminToken, type AutocoderConfig, type Database } from '@autocoder/platform';
@@ -32,9 +32,7 @@ export interface StartOptions {
  */
 export async function startAutocoder(config: AutocoderConfig, options: StartOptions = {}): Promise<RunningAutocoder> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home });
-  const store = config.eventstoreUrl
-    ? await openEventStore({ eventstoreUrl: config.eventstoreUrl, pool: db.pool, embedded: db.embedded })
-    : await PostgresEventStore.open({ pool: db.pool, schema: `${config.schemaPrefix}eventstore`, listen: !db.embedded, idlePollMs: db.embedded ? 100 : 250 });
+  const store = await openEventStore({ eventstoreUrl: config.eventstoreUrl, pool: db.pool, embedded: db.embedded, schema: `${config.schemaPrefix}eventstore` });
   const broker = config.natsUrl ? null : new InProcessBroker();
   const bus: MessageBus = broker ?? (await NatsMessageBus.connect(config.natsUrl!, 'autocoder'));
 
