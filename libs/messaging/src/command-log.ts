@@ -20,7 +20,13 @@ export interface CommandOutcome<T> {
   redacted?: T;
 }
 
-type Row = { fingerprint: string; reply: Reply<unknown> | null; started_at: Date };
+type Row = { fingerprint: string; reply: Reply<unknown> | null; stale: boolean };
+
+/** JSON with object keys sorted, so a retry that orders its fields differently is still the same command. */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,7 +66,7 @@ export class CommandLog {
   async run<T>(subject: string, envelope: CommandEnvelope, execute: () => Promise<CommandOutcome<T>>): Promise<T> {
     const { pool } = this.options;
     if (Date.now() - this.lastRedaction > 60_000) await this.redactExpired();
-    const fingerprint = createHash('sha256').update(subject).update('\0').update(JSON.stringify(envelope.payload ?? null)).digest('hex');
+    const fingerprint = createHash('sha256').update(subject).update('\0').update(canonicalJson(envelope.payload ?? null)).digest('hex');
     const inserted = await pool.query(
       `INSERT INTO ${this.table} (command_id, subject, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command_id`,
       [envelope.commandId, subject, fingerprint],
@@ -106,8 +112,9 @@ export class CommandLog {
     for (;;) {
       await this.redactExpired();
       const { rows } = await this.options.pool.query<Row>(
-        `SELECT fingerprint, reply, started_at FROM ${this.table} WHERE command_id = $1`,
-        [envelope.commandId],
+        // Staleness is judged by the database clock: started_at has microseconds a JS Date would lose.
+        `SELECT fingerprint, reply, started_at < now() - make_interval(secs => $2) AS stale FROM ${this.table} WHERE command_id = $1`,
+        [envelope.commandId, this.options.staleAfterMs / 1000],
       );
       const row = rows[0];
       if (!row) return this.run(subject, envelope, execute); // the first attempt failed and let go
@@ -121,11 +128,13 @@ export class CommandLog {
         if (row.reply.ok) return row.reply.value as T;
         throw AutocoderError.fromBody(row.reply.error as ErrorBody);
       }
-      if (Date.now() - row.started_at.getTime() > this.options.staleAfterMs) {
-        // Its process died before answering: take it over, once, by moving started_at.
+      if (row.stale) {
+        // Its process died before answering: take it over, once, by moving started_at. A concurrent
+        // taker re-checks the condition after the first one's update and finds the row fresh again.
         const taken = await this.options.pool.query(
-          `UPDATE ${this.table} SET started_at = now() WHERE command_id = $1 AND started_at = $2 AND reply IS NULL`,
-          [envelope.commandId, row.started_at],
+          `UPDATE ${this.table} SET started_at = now()
+            WHERE command_id = $1 AND reply IS NULL AND started_at < now() - make_interval(secs => $2)`,
+          [envelope.commandId, this.options.staleAfterMs / 1000],
         );
         if (taken.rowCount === 1) return this.execute(envelope.commandId, execute);
       }

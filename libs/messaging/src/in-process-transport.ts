@@ -32,8 +32,18 @@ export class InProcessBroker implements MessageBus {
   }
 
   publish(subject: string, payload: unknown) {
-    const copy = wire(payload);
-    for (const listener of this.listeners.get(subject) ?? []) queueMicrotask(() => listener(copy));
+    for (const listener of this.listeners.get(subject) ?? []) {
+      // Each listener gets its own copy, as each NATS subscriber decodes its own; a listener's error is
+      // dropped as the NATS transport drops it, never an uncaught exception in the shared process.
+      const copy = wire(payload);
+      queueMicrotask(() => {
+        try {
+          listener(copy);
+        } catch {
+          // Notifications are hints; the store is the truth.
+        }
+      });
+    }
   }
 
   subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe {

@@ -39,7 +39,14 @@ export class NatsMessageBus implements MessageBus {
   }
 
   publish(subject: string, payload: unknown) {
-    this.client.emit(subject, payload).subscribe({ error: () => undefined });
+    // Copied now: the Nest client serialises a tick later, and the caller may change the object meanwhile.
+    let data: unknown;
+    try {
+      data = payload === undefined ? undefined : JSON.parse(JSON.stringify(payload));
+    } catch {
+      return; // not JSON: dropped, as the client would have dropped it
+    }
+    this.client.emit(subject, data).subscribe({ error: () => undefined });
   }
 
   subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe {

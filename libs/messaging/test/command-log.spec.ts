@@ -69,6 +69,15 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
     expect(calls.count).toBe(1);
   });
 
+  it('treats a retry whose fields come in another order as the same command', async () => {
+    const { calls, fn } = counted(async (run) => ({ value: { run } }));
+    const id = randomUUID();
+    const first = await log.run('test.order', envelope({ a: 1, b: { c: 2, d: 3 } }, id), fn);
+    const retry = await log.run('test.order', envelope({ b: { d: 3, c: 2 }, a: 1 }, id), fn);
+    expect(retry).toEqual(first);
+    expect(calls.count).toBe(1);
+  });
+
   it('different command ids with the same payload are different commands and each executes', async () => {
     const { calls, fn } = counted(async (run) => ({ value: run }));
     const a = await log.run('test.register', envelope({ name: 'same' }), fn);
@@ -154,7 +163,7 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
 
   it('replaces an answer carrying a secret by its redacted form after sensitiveRetentionMs', async () => {
     const shortLog = await open({ sensitiveRetentionMs: 50 });
-    const { calls, fn } = counted(async () => ({
+    const { calls, fn } = counted<{ agentId: string; token: string | null }>(async () => ({
       value: { agentId: 'a-1', token: 'SECRET-TOKEN-123' },
       redacted: { agentId: 'a-1', token: null },
     }));
@@ -176,7 +185,7 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
   });
 
   it('keeps the full answer (with the secret) for retries within the retention', async () => {
-    const { calls, fn } = counted(async () => ({ value: { token: 'KEEP-ME' }, redacted: { token: null } }));
+    const { calls, fn } = counted<{ token: string | null }>(async () => ({ value: { token: 'KEEP-ME' }, redacted: { token: null } }));
     const command = envelope({ name: 'within' });
     await log.run('test.issue', command, fn); // default retention: ten minutes
     expect(await log.run('test.issue', command, fn)).toEqual({ token: 'KEEP-ME' });

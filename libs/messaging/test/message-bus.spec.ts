@@ -1,0 +1,469 @@
+import 'reflect-metadata';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AutocoderError, ErrorCodes, type QueryEnvelope } from '@autocoder/contracts';
+import { currentCorrelationId, type Logger } from '@autocoder/platform';
+import { TEST_NATS_URL, describeWith } from '@autocoder/testing';
+import { Controller, Inject, Module, type DynamicModule, type INestApplication, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import type { NatsConnection } from 'nats';
+import pino from 'pino';
+import { InProcessBroker, InProcessServer, NatsMessageBus, natsServerOptions, replyTo, type MessageBus } from '../src';
+
+// Subjects unique to this run: other suites serve the real subjects on the same NATS server.
+const RUN = randomBytes(5).toString('hex');
+const S = {
+  echo: `test.${RUN}.echo`,
+  domainError: `test.${RUN}.domain-error`,
+  crash: `test.${RUN}.crash`,
+  mutate: `test.${RUN}.mutate`,
+  slow: `test.${RUN}.slow`,
+  nobody: `test.${RUN}.nobody-answers`,
+  whoami: `test.${RUN}.whoami`,
+};
+const SECRET = 'password=hunter2 at db.internal:5432';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const query = <P>(payload: P, correlationId: string = randomUUID()): QueryEnvelope<P> => ({
+  correlationId,
+  actor: { kind: 'system', name: 'message-bus-spec' },
+  payload,
+});
+
+async function rejectionOf(promise: Promise<unknown>): Promise<AutocoderError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AutocoderError;
+  }
+  throw new Error('expected a rejection, but it resolved');
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
+/** A logger whose lines the test can read: the handlers' side of an INTERNAL answer. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info', mixin: () => ({ correlationId: currentCorrelationId() }) },
+    { write: (line: string) => void lines.push(JSON.parse(line)) },
+  );
+  return { logger, lines };
+}
+
+const INSTANCE = Symbol('INSTANCE');
+const LOGGER = Symbol('LOGGER');
+
+type Doc = { items: number[]; nested: { name: string }; when?: unknown; dropped?: unknown };
+
+@Controller()
+class EchoController {
+  /** The last object the mutate handler returned, as the handler holds it. */
+  returned?: Doc;
+  private releaseSlow: (() => void)[] = [];
+
+  constructor(
+    @Inject(INSTANCE) private readonly instance: string,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @MessagePattern(S.echo)
+  echo(@Payload() envelope: QueryEnvelope) {
+    return replyTo(envelope, this.logger, async () => ({ payload: envelope.payload, actor: envelope.actor, instance: this.instance }));
+  }
+
+  @MessagePattern(S.domainError)
+  domainError(@Payload() envelope: QueryEnvelope<{ name: string }>) {
+    return replyTo(envelope, this.logger, async () => {
+      throw new AutocoderError(ErrorCodes.NotFound, `no agent named ${envelope.payload.name}`, [
+        { path: 'payload.name', message: 'unknown' },
+      ]);
+    });
+  }
+
+  @MessagePattern(S.crash)
+  crash(@Payload() envelope: QueryEnvelope) {
+    return replyTo(envelope, this.logger, async () => {
+      throw new Error(`could not connect: ${SECRET}`);
+    });
+  }
+
+  @MessagePattern(S.mutate)
+  mutate(@Payload() envelope: QueryEnvelope<Doc>) {
+    return replyTo(envelope, this.logger, async () => {
+      const doc = envelope.payload;
+      doc.items.push(99);
+      doc.nested.name = 'changed by the handler';
+      this.returned = doc;
+      return { doc, whenType: typeof doc.when, hasDropped: 'dropped' in doc };
+    });
+  }
+
+  @MessagePattern(S.slow)
+  slow(@Payload() envelope: QueryEnvelope) {
+    return replyTo(envelope, this.logger, async () => {
+      await new Promise<void>((r) => this.releaseSlow.push(r));
+      return 'too late';
+    });
+  }
+
+  release() {
+    for (const r of this.releaseSlow.splice(0)) r();
+  }
+}
+
+@Module({})
+class EchoModule {
+  static forInstance(instance: string, logger: Logger): DynamicModule {
+    return {
+      module: EchoModule,
+      controllers: [EchoController],
+      providers: [
+        { provide: INSTANCE, useValue: instance },
+        { provide: LOGGER, useValue: logger },
+      ],
+    };
+  }
+}
+
+/** Every execution of a whoami request, by request id, across all instances in this process. */
+const handled = new Map<string, string[]>();
+
+@Controller()
+class WhoAmIController {
+  constructor(
+    @Inject(INSTANCE) private readonly instance: string,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @MessagePattern(S.whoami)
+  whoami(@Payload() envelope: QueryEnvelope<{ requestId: string }>) {
+    return replyTo(envelope, this.logger, async () => {
+      const { requestId } = envelope.payload;
+      handled.set(requestId, [...(handled.get(requestId) ?? []), this.instance]);
+      await sleep(5 + Math.random() * 20); // keep both instances busy at once
+      return { requestId, instance: this.instance };
+    });
+  }
+}
+
+@Module({})
+class WhoAmIModule {
+  static forInstance(instance: string, logger: Logger): DynamicModule {
+    return {
+      module: WhoAmIModule,
+      controllers: [WhoAmIController],
+      providers: [
+        { provide: INSTANCE, useValue: instance },
+        { provide: LOGGER, useValue: logger },
+      ],
+    };
+  }
+}
+
+/** A NATS microservice whose subscriptions the server has registered before it is used. */
+async function natsMicroservice(module: DynamicModule, queue: string, name: string): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice(module, { ...natsServerOptions(TEST_NATS_URL, queue, name), logger: false });
+  await app.listen();
+  await app.unwrap<NatsConnection>().flush();
+  return app;
+}
+
+interface Transport {
+  bus: MessageBus;
+  controller: EchoController;
+  lines: Record<string, unknown>[];
+  instance: string;
+}
+
+/** What a user of either bus sees: the same answers, the same errors. */
+function requestReplyContract(name: string, start: () => Promise<Transport & { close: () => Promise<void> }>) {
+  describe(`${name}: request/reply`, () => {
+    let t: Transport & { close: () => Promise<void> };
+    beforeAll(async () => {
+      t = await start();
+    });
+    afterAll(async () => {
+      t?.controller.release();
+      await t?.close();
+    });
+
+    it("returns the handler's value", async () => {
+      const answer = await t.bus.request<{ payload: unknown; actor: unknown; instance: string }>(S.echo, query({ text: 'hello', n: 42, list: [1, 'two', null] }));
+      expect(answer).toEqual({
+        payload: { text: 'hello', n: 42, list: [1, 'two', null] },
+        actor: { kind: 'system', name: 'message-bus-spec' },
+        instance: t.instance,
+      });
+    });
+
+    it('answers concurrent requests each with its own value', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => t.bus.request<{ payload: { i: number } }>(S.echo, query({ i }))),
+      );
+      expect(answers.map((a) => a.payload.i)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
+    it("delivers a handler's AutocoderError to the caller as an AutocoderError with its code, message and details", async () => {
+      const error = await rejectionOf(t.bus.request(S.domainError, query({ name: 'ghost' })));
+      expect(error).toBeInstanceOf(AutocoderError);
+      expect(error.code).toBe(ErrorCodes.NotFound);
+      expect(error.message).toBe('no agent named ghost');
+      expect(error.details).toEqual([{ path: 'payload.name', message: 'unknown' }]);
+    });
+
+    it('turns a non-domain exception into INTERNAL without leaking its message, and logs it under the correlation id', async () => {
+      const correlationId = randomUUID();
+      const error = await rejectionOf(t.bus.request(S.crash, query({}, correlationId)));
+      expect(error).toBeInstanceOf(AutocoderError);
+      expect(error.code).toBe(ErrorCodes.Internal);
+      expect(error.message).not.toContain('hunter2');
+      expect(error.message).not.toContain('could not connect');
+      expect(error.message).toContain(correlationId);
+      // The real cause is in the service log, findable by the id the caller was given.
+      const logged = t.lines.find((l) => l.correlationId === correlationId && l.level === 50);
+      expect(JSON.stringify(logged)).toContain('hunter2');
+    });
+
+    it('gives UNAVAILABLE for a subject no one serves, within the timeout passed', async () => {
+      const started = Date.now();
+      const error = await rejectionOf(t.bus.request(S.nobody, query({}), 1_500));
+      expect(error).toBeInstanceOf(AutocoderError);
+      expect(error.code).toBe(ErrorCodes.Unavailable);
+      expect(error.message).toContain(S.nobody);
+      expect(Date.now() - started).toBeLessThan(1_500 + 500);
+    });
+
+    it('gives UNAVAILABLE when the handler does not answer within the timeout passed, and a late answer reaches no one', async () => {
+      const started = Date.now();
+      const error = await rejectionOf(t.bus.request(S.slow, query({}), 300));
+      const elapsed = Date.now() - started;
+      expect(error).toBeInstanceOf(AutocoderError);
+      expect(error.code).toBe(ErrorCodes.Unavailable);
+      expect(error.message).toContain('300 ms');
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(300 + 1_000);
+
+      t.controller.release();
+      await sleep(50);
+      const next = await t.bus.request<{ payload: unknown }>(S.echo, query({ after: 'timeout' }));
+      expect(next.payload).toEqual({ after: 'timeout' });
+    });
+
+    it('carries payloads as JSON copies: the handler mutating what it received does not touch the caller, nor the caller the handler', async () => {
+      const sent: Doc = { items: [1, 2], nested: { name: 'original' }, when: new Date(0), dropped: undefined };
+      const answer = await t.bus.request<{ doc: Doc; whenType: string; hasDropped: boolean }>(S.mutate, query(sent));
+
+      // The handler saw JSON: a Date became its ISO string, an undefined field vanished.
+      expect(answer.whenType).toBe('string');
+      expect(answer.hasDropped).toBe(false);
+      expect(answer.doc).toEqual({ items: [1, 2, 99], nested: { name: 'changed by the handler' }, when: '1970-01-01T00:00:00.000Z' });
+      // The caller's object is untouched.
+      expect(sent.items).toEqual([1, 2]);
+      expect(sent.nested.name).toBe('original');
+      expect(sent.when).toBeInstanceOf(Date);
+      // And the answer is a copy too: mutating it does not reach into the handler's object.
+      answer.doc.items.push(1000);
+      answer.doc.nested.name = 'changed by the caller';
+      expect(t.controller.returned).toEqual({ items: [1, 2, 99], nested: { name: 'changed by the handler' }, when: '1970-01-01T00:00:00.000Z' });
+    });
+  });
+}
+
+/** Broadcast as subscribers see it; `subscribers` are separate connections where the transport has them. */
+function broadcastContract(name: string, start: () => Promise<{ publisher: MessageBus; subscribers: [MessageBus, MessageBus]; close: () => Promise<void> }>) {
+  describe(`${name}: broadcast`, () => {
+    let t: Awaited<ReturnType<typeof start>>;
+    beforeAll(async () => {
+      t = await start();
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    /** Subscribes on both connections and waits until both are known to be receiving. */
+    async function subscribeBoth<T extends { kind: string }>(subject: string, a: T[], b: T[], handlers?: [(p: T) => void, (p: T) => void]) {
+      const warm = [false, false];
+      const unsubscribe = t.subscribers.map((bus, i) =>
+        bus.subscribe<T>(subject, (payload) => {
+          if (payload.kind === 'probe') warm[i] = true;
+          else {
+            (i === 0 ? a : b).push(payload);
+            handlers?.[i](payload);
+          }
+        }),
+      );
+      const deadline = Date.now() + 5_000;
+      while (!warm[0] || !warm[1]) {
+        if (Date.now() > deadline) throw new Error('subscriptions never became active');
+        t.publisher.publish(subject, { kind: 'probe' });
+        await sleep(20);
+      }
+      return unsubscribe;
+    }
+
+    it('reaches every subscriber with each of N messages, in order; unsubscribe stops delivery to that subscriber only', async () => {
+      const subject = `test.${RUN}.notify.${randomBytes(3).toString('hex')}`;
+      type Note = { kind: string; seq: number; body: { text: string } };
+      const a: Note[] = [];
+      const b: Note[] = [];
+      const [unsubscribeA, unsubscribeB] = await subscribeBoth<Note>(subject, a, b);
+
+      const N = 25;
+      for (let seq = 0; seq < N; seq++) t.publisher.publish(subject, { kind: 'note', seq, body: { text: `note ${seq}` } });
+      await until('both subscribers received every message', () => a.length >= N && b.length >= N);
+      await sleep(100); // nothing more arrives: each message exactly once per subscriber
+      const expected = Array.from({ length: N }, (_, seq) => ({ kind: 'note', seq, body: { text: `note ${seq}` } }));
+      expect(a).toEqual(expected);
+      expect(b).toEqual(expected);
+
+      unsubscribeA();
+      for (let seq = N; seq < N + 5; seq++) t.publisher.publish(subject, { kind: 'note', seq, body: { text: `note ${seq}` } });
+      await until('the remaining subscriber received the later messages', () => b.length >= N + 5);
+      await sleep(200);
+      expect(a).toHaveLength(N);
+      expect(b.map((n) => n.seq)).toEqual(Array.from({ length: N + 5 }, (_, i) => i));
+
+      unsubscribeB();
+      t.publisher.publish(subject, { kind: 'note', seq: 999, body: { text: 'after both left' } });
+      await sleep(200);
+      expect(a).toHaveLength(N);
+      expect(b).toHaveLength(N + 5);
+    });
+
+    it('gives each subscriber its own copy of the payload, taken when it was published', async () => {
+      const subject = `test.${RUN}.copies.${randomBytes(3).toString('hex')}`;
+      type Note = { kind: string; seen: string[] };
+      const a: Note[] = [];
+      const b: Note[] = [];
+      const unsubscribe = await subscribeBoth<Note>(subject, a, b, [(p) => p.seen.push('a'), (p) => p.seen.push('b')]);
+
+      const sent: Note = { kind: 'note', seen: [] };
+      t.publisher.publish(subject, sent);
+      sent.seen.push('publisher, after publishing');
+      await until('both received it', () => a.length === 1 && b.length === 1);
+      expect(a[0].seen).toEqual(['a']);
+      expect(b[0].seen).toEqual(['b']);
+      expect(sent.seen).toEqual(['publisher, after publishing']);
+      unsubscribe.forEach((u) => u());
+    });
+
+    it('a subscriber that throws does not stop the others, nor later messages', async () => {
+      const subject = `test.${RUN}.throws.${randomBytes(3).toString('hex')}`;
+      type Note = { kind: string; seq: number };
+      const a: Note[] = [];
+      const b: Note[] = [];
+      const unsubscribe = await subscribeBoth<Note>(subject, a, b, [
+        () => {
+          throw new Error('a subscriber bug');
+        },
+        () => undefined,
+      ]);
+      for (let seq = 0; seq < 3; seq++) t.publisher.publish(subject, { kind: 'note', seq });
+      await until('both received all three', () => a.length === 3 && b.length === 3);
+      expect(b.map((n) => n.seq)).toEqual([0, 1, 2]);
+      unsubscribe.forEach((u) => u());
+    });
+  });
+}
+
+describe('InProcessBroker served by InProcessServer', () => {
+  requestReplyContract('in-process', async () => {
+    const broker = new InProcessBroker();
+    const { logger, lines } = capturingLogger();
+    const app: INestApplication = await NestFactory.create(EchoModule.forInstance('in-process', logger), { logger: false });
+    app.connectMicroservice({ strategy: new InProcessServer(broker) });
+    await app.startAllMicroservices();
+    await app.init();
+    return {
+      bus: broker,
+      controller: app.get(EchoController),
+      lines,
+      instance: 'in-process',
+      close: async () => {
+        await app.close();
+        await broker.close();
+      },
+    };
+  });
+
+  broadcastContract('in-process', async () => {
+    const broker = new InProcessBroker();
+    return { publisher: broker, subscribers: [broker, broker], close: () => broker.close() };
+  });
+});
+
+describeWith({ nats: true }, 'NatsMessageBus against NATS with a Nest NATS server', () => {
+  requestReplyContract('NATS', async () => {
+    const { logger, lines } = capturingLogger();
+    const app = await natsMicroservice(EchoModule.forInstance('nats-echo', logger), `test-${RUN}-echo`, `spec-echo-${RUN}`);
+    const bus = await NatsMessageBus.connect(TEST_NATS_URL, `spec-client-${RUN}`);
+    return {
+      bus,
+      controller: app.get(EchoController),
+      lines,
+      instance: 'nats-echo',
+      close: async () => {
+        await bus.close();
+        await app.close();
+      },
+    };
+  });
+
+  broadcastContract('NATS, two separate connections', async () => {
+    const buses = await Promise.all(['pub', 'sub-a', 'sub-b'].map((n) => NatsMessageBus.connect(TEST_NATS_URL, `spec-${n}-${RUN}`)));
+    return {
+      publisher: buses[0],
+      subscribers: [buses[1], buses[2]],
+      close: async () => {
+        await Promise.all(buses.map((b) => b.close()));
+      },
+    };
+  });
+
+  describe('two server instances in the same queue group', () => {
+    const apps: INestMicroservice[] = [];
+    let bus: NatsMessageBus;
+
+    beforeAll(async () => {
+      const logger = pino({ level: 'silent' });
+      const queue = `test-${RUN}-whoami`;
+      apps.push(await natsMicroservice(WhoAmIModule.forInstance('instance-1', logger), queue, `spec-whoami-1-${RUN}`));
+      apps.push(await natsMicroservice(WhoAmIModule.forInstance('instance-2', logger), queue, `spec-whoami-2-${RUN}`));
+      bus = await NatsMessageBus.connect(TEST_NATS_URL, `spec-whoami-client-${RUN}`);
+    });
+
+    afterAll(async () => {
+      await bus?.close();
+      await Promise.all(apps.map((a) => a.close()));
+    });
+
+    it('share 40 requests: each is answered once, by one instance, and both instances take part', async () => {
+      handled.clear();
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+
+      const answers = await Promise.all(
+        ids.map((requestId) => bus.request<{ requestId: string; instance: string }>(S.whoami, query({ requestId }), 5_000)),
+      );
+      await sleep(200); // a second delivery of any request would have been handled by now
+
+      expect(answers.map((a) => a.requestId)).toEqual(ids);
+      expect([...handled.keys()].sort()).toEqual([...ids].sort());
+      for (const [i, requestId] of ids.entries()) {
+        expect(handled.get(requestId)).toEqual([answers[i].instance]);
+      }
+      const perInstance = { 'instance-1': 0, 'instance-2': 0 } as Record<string, number>;
+      for (const a of answers) perInstance[a.instance] += 1;
+      expect(perInstance['instance-1'] + perInstance['instance-2']).toBe(40);
+      expect(perInstance['instance-1']).toBeGreaterThanOrEqual(1);
+      expect(perInstance['instance-2']).toBeGreaterThanOrEqual(1);
+    });
+  });
+});
