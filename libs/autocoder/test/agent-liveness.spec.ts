@@ -64,4 +64,33 @@ describeWith({ postgres: true }, 'agent liveness with two coordinator instances'
     await a.coordinator.rebuildProjections();
     expect(await rows()).toEqual(before);
   });
+
+  it('survives a rebuild on one instance while the other keeps projecting new events', async () => {
+    const agents: { employeeId: string; key: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const employeeId = randomUUID();
+      const { body } = await rest(a, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, seedRegistration(employeeId, randomUUID()));
+      agents.push({ employeeId, key: body.api_key });
+    }
+    const rows = () => sql(`SELECT agent_id, status, status_metadata, revision FROM ${a.config.schemaPrefix}coordinator.agents ORDER BY agent_id`);
+    const total = async () => Number((await sql<{ n: string }>(`SELECT count(DISTINCT stream_id) AS n FROM ${a.config.schemaPrefix}eventstore.events`))[0].n);
+
+    let beating = true;
+    const beats = (async () => {
+      for (let i = 0; beating; i++) {
+        const agent = agents[i % agents.length];
+        await rest(b, 'POST', '/api/coord/agents/heartbeat', agent.key, { employee_id: agent.employeeId, metadata: { i } });
+      }
+    })();
+    await a.coordinator.rebuildProjections();
+    beating = false;
+    await beats;
+
+    // Once both have caught up, the rows are every agent's latest state, as a quiet rebuild gives.
+    await new Promise((r) => setTimeout(r, 2500));
+    const settled = await rows();
+    expect(settled).toHaveLength(await total());
+    await a.coordinator.rebuildProjections();
+    expect(await rows()).toEqual(settled);
+  });
 });
