@@ -38,16 +38,29 @@ DECLARE
   v_existing_here int;
   v_rev bigint;
   v_pos bigint;
+  v_id uuid;
+  v_found record;
 BEGIN
   -- One appender at a time, held until commit: positions are handed out in commit order, so a
   -- reader that has seen position N never later finds a smaller one (no skipped late commits).
   -- Commits become visible before transaction locks are released, which is what makes this hold.
   PERFORM pg_advisory_xact_lock(hashtext('${s}.append_events'));
 
-  SELECT count(*), count(*) FILTER (WHERE e.stream_id = p_stream), max(e.revision), max(e.position)
-    INTO v_existing, v_existing_here, v_rev, v_pos
-    FROM ${s}.events e
-   WHERE e.event_id IN (SELECT (x->>'id')::uuid FROM jsonb_array_elements(p_events) x);
+  -- One unique-index probe per id. (A set-based IN (...) gets a cached generic plan that, made
+  -- while the table was small, keeps scanning it whole under this lock once it has grown.)
+  v_existing := 0;
+  v_existing_here := 0;
+  FOR v_id IN SELECT (x->>'id')::uuid FROM jsonb_array_elements(p_events) x LOOP
+    SELECT e.stream_id, e.revision, e.position INTO v_found FROM ${s}.events e WHERE e.event_id = v_id;
+    IF FOUND THEN
+      v_existing := v_existing + 1;
+      IF v_found.stream_id = p_stream THEN
+        v_existing_here := v_existing_here + 1;
+        v_rev := greatest(v_rev, v_found.revision);
+        v_pos := greatest(v_pos, v_found.position);
+      END IF;
+    END IF;
+  END LOOP;
   IF v_existing > 0 THEN
     IF v_existing = v_count AND v_existing_here = v_count THEN
       RETURN QUERY SELECT 'duplicate'::text, v_rev, v_pos;
