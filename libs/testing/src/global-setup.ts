@@ -29,6 +29,10 @@ export default async function globalSetup() {
     const nc = await connect({ servers: TEST_NATS_URL, timeout: 3000, reconnect: false });
     await nc.close();
   });
+  if (!process.env.EVENTSTORE_URL) {
+    // eslint-disable-next-line no-console
+    console.warn('EventStoreDB contract suite: skipped (EVENTSTORE_URL is not set; `docker compose up eventstore` starts one)');
+  }
   // Workers are started after this and inherit the environment.
   process.env.AUTOCODER_TEST_POSTGRES = postgres ? 'up' : 'down';
   process.env.AUTOCODER_TEST_NATS = nats ? 'up' : 'down';
