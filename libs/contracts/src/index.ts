@@ -5,3 +5,5 @@ export * from './subjects';
 export * from './agents/agent-events';
 export * from './agents/agent-messages';
 export * from './ids';
+export * from './tasks/task-events';
+export * from './tasks/task-messages';

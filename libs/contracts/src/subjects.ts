@@ -10,9 +10,32 @@ export const Subjects = {
     listAgents: 'coordinator.qry.agent.list',
     getAgent: 'coordinator.qry.agent.get',
     authenticateAgent: 'coordinator.qry.agent.authenticate',
+
+    createTask: 'coordinator.cmd.task.create',
+    claimTask: 'coordinator.cmd.task.claim',
+    claimNextTask: 'coordinator.cmd.task.claim-next',
+    heartbeatTask: 'coordinator.cmd.task.heartbeat',
+    releaseTask: 'coordinator.cmd.task.release',
+    changeTaskStatus: 'coordinator.cmd.task.status',
+    listTasks: 'coordinator.qry.task.list',
+    getTask: 'coordinator.qry.task.get',
+
+    postMessage: 'coordinator.cmd.message.post',
+    listMessages: 'coordinator.qry.message.list',
+
+    createPlan: 'coordinator.cmd.plan.create',
+    revisePlan: 'coordinator.cmd.plan.revise',
+    listPlans: 'coordinator.qry.plan.list',
+    getPlan: 'coordinator.qry.plan.get',
+    recordDecision: 'coordinator.cmd.decision.record',
+    reviseDecision: 'coordinator.cmd.decision.revise',
+    listDecisions: 'coordinator.qry.decision.list',
+    getDecision: 'coordinator.qry.decision.get',
   },
   notifications: {
     agentUpdated: 'coordinator.evt.agent.updated',
+    taskUpdated: 'coordinator.evt.task.updated',
+    messagePosted: 'coordinator.evt.message.posted',
   },
 } as const;
 

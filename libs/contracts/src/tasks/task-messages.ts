@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { uuid } from '../validation';
+import { TaskPriorities, TaskStatuses, type TaskPriority, type TaskStatus } from './task-events';
+
+export const LEASE_TTL_MIN_SEC = 1;
+export const LEASE_TTL_MAX_SEC = 86_400;
+export const LEASE_TTL_DEFAULT_SEC = 1800;
+
+const specializationCode = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'must be 1-64 characters of a-z, 0-9, "_", "." or "-", starting with a letter or digit');
+const reason = z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters');
+
+export const CreateTaskInput = z.strictObject({
+  projectId: uuid(),
+  title: z.string().trim().min(1, 'must not be empty').max(300, 'must be at most 300 characters'),
+  description: z.string().max(20_000, 'must be at most 20000 characters').default(''),
+  requiredSpecializationCode: specializationCode,
+  createdBy: uuid(),
+  priority: z.enum(TaskPriorities, { message: `must be one of ${TaskPriorities.join(', ')}` }).default('P2'),
+  dependsOn: z.array(uuid()).max(100, 'must list at most 100 tasks').default([]),
+  /** Tasks start ready to claim unless put in the backlog. */
+  status: z.enum(['backlog', 'ready'], { message: 'must be backlog or ready' }).default('ready'),
+});
+export type CreateTaskInput = z.infer<typeof CreateTaskInput>;
+
+const leaseTtlSec = z
+  .number({ message: 'must be a number of seconds' })
+  .int('must be a whole number of seconds')
+  .min(LEASE_TTL_MIN_SEC, `must be at least ${LEASE_TTL_MIN_SEC} and at most ${LEASE_TTL_MAX_SEC} seconds`)
+  .max(LEASE_TTL_MAX_SEC, `must be at least ${LEASE_TTL_MIN_SEC} and at most ${LEASE_TTL_MAX_SEC} seconds`);
+
+export const ClaimTaskInput = z.strictObject({
+  taskId: uuid(),
+  employeeId: uuid(),
+  leaseTtlSec: leaseTtlSec.default(LEASE_TTL_DEFAULT_SEC),
+  override: z.boolean().default(false),
+});
+export type ClaimTaskInput = z.infer<typeof ClaimTaskInput>;
+
+export const ClaimNextTaskInput = z.strictObject({
+  employeeId: uuid(),
+  leaseTtlSec: leaseTtlSec.default(LEASE_TTL_DEFAULT_SEC),
+  projectId: uuid().optional(),
+});
+export type ClaimNextTaskInput = z.infer<typeof ClaimNextTaskInput>;
+
+export const TaskHeartbeatInput = z.strictObject({ taskId: uuid(), employeeId: uuid(), fencingToken: z.number().int().positive().optional() });
+export type TaskHeartbeatInput = z.infer<typeof TaskHeartbeatInput>;
+
+export const ReleaseTaskInput = z.strictObject({
+  taskId: uuid(),
+  employeeId: uuid().optional(),
+  reason: reason.optional(),
+  fencingToken: z.number().int().positive().optional(),
+});
+export type ReleaseTaskInput = z.infer<typeof ReleaseTaskInput>;
+
+export const ChangeTaskStatusInput = z.strictObject({
+  taskId: uuid(),
+  employeeId: uuid().optional(),
+  status: z.enum(TaskStatuses, { message: `must be one of ${TaskStatuses.join(', ')}` }),
+  blocker: reason.optional(),
+  reason: reason.optional(),
+  fencingToken: z.number().int().positive().optional(),
+});
+export type ChangeTaskStatusInput = z.infer<typeof ChangeTaskStatusInput>;
+
+export const ListTasksInput = z.strictObject({
+  status: z.enum(TaskStatuses, { message: `must be one of ${TaskStatuses.join(', ')}` }).optional(),
+  projectId: uuid().optional(),
+  specialization: specializationCode.optional(),
+  assigneeId: uuid().optional(),
+});
+export type ListTasksInput = z.infer<typeof ListTasksInput>;
+
+export const GetTaskInput = z.strictObject({ taskId: uuid() });
+
+export interface TaskView {
+  taskId: string;
+  projectId: string;
+  title: string;
+  description: string;
+  requiredSpecializationCode: string;
+  createdBy: string;
+  priority: TaskPriority;
+  dependsOn: string[];
+  status: TaskStatus;
+  blocker: string | null;
+  /** Employee id of the current lease holder. */
+  assigneeId: string | null;
+  assigneeAgentId: string | null;
+  leaseExpiresAt: string | null;
+  fencingToken: number | null;
+  claimOverride: boolean;
+  createdAt: string;
+  updatedAt: string;
+  revision: number;
+}
+
+export interface ClaimResult {
+  task: TaskView;
+  leaseExpiresAt: string;
+  fencingToken: number;
+}
+
+export interface TaskHeartbeatResult {
+  taskId: string;
+  leaseExpiresAt: string;
+  fencingToken: number;
+}
