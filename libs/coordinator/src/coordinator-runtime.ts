@@ -1,4 +1,4 @@
-import { Subjects, type AgentView, type RebuildProjectionsResult } from '@autocoder/contracts';
+import { Subjects, agentStreamName, type AgentView, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
 import { AggregateStore, assertSchemaName, type EventStore } from '@autocoder/eventstore';
 import { CommandLog, type MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
@@ -10,6 +10,10 @@ import { AgentRow } from './agents/agent-row.entity';
 import { AgentsProjection } from './agents/agents-projection';
 import { AgentsService } from './agents/agents-service';
 import { coordinatorMigrations } from './migrations';
+import { taskDecider } from './tasks/task';
+import { TaskRow } from './tasks/task-row.entity';
+import { TasksProjection } from './tasks/tasks-projection';
+import { TasksService } from './tasks/tasks-service';
 
 export interface CoordinatorOptions {
   store: EventStore;
@@ -22,17 +26,21 @@ export interface CoordinatorOptions {
   agentOfflineAfterSec: number;
   /** How often to look for agents that went silent. */
   offlineSweepMs?: number;
+  /** How often to look for leases that ran out. */
+  leaseSweepMs?: number;
   poolSize?: number;
 }
 
 /** Everything the coordinator service runs, wired by hand so Nest only has to route messages to it. */
 export class CoordinatorRuntime {
-  private sweepTimer?: NodeJS.Timeout;
-  private sweeping = false;
+  private readonly timers: NodeJS.Timeout[] = [];
 
   private constructor(
     readonly agents: AgentsService,
+    readonly tasks: TasksService,
     readonly agentsProjector: Projector<AgentView>,
+    /** Every projector of the service, in the order they are rebuilt. */
+    readonly projectors: Projector<unknown>[],
     readonly dataSource: DataSource,
     private readonly options: CoordinatorOptions,
   ) {}
@@ -43,7 +51,7 @@ export class CoordinatorRuntime {
       type: 'postgres',
       url: options.databaseUrl,
       schema,
-      entities: [AgentRow],
+      entities: [AgentRow, TaskRow],
       migrations: coordinatorMigrations,
       migrationsTableName: 'typeorm_migrations',
       migrationsTransactionMode: 'each',
@@ -55,8 +63,9 @@ export class CoordinatorRuntime {
 
     const pool = (dataSource.driver as PostgresDriver).master;
     const commands = await CommandLog.open({ pool, schema });
+    const agentAggregates = new AggregateStore(options.store, agentDecider);
     const agents = new AgentsService(
-      new AggregateStore(options.store, agentDecider),
+      agentAggregates,
       commands,
       dataSource,
       { heartbeatIntervalSec: options.heartbeatIntervalSec, offlineAfterSec: options.agentOfflineAfterSec },
@@ -72,39 +81,68 @@ export class CoordinatorRuntime {
         for (const agent of changes) options.bus.publish(Subjects.notifications.agentUpdated, agent);
       },
     });
-    const runtime = new CoordinatorRuntime(agents, agentsProjector, dataSource, options);
-    await agentsProjector.start();
-    runtime.startSweeping();
+    const tasks = new TasksService(
+      new AggregateStore(options.store, taskDecider),
+      commands,
+      dataSource,
+      async (agentId) => {
+        const { state } = await agentAggregates.load(agentStreamName(agentId));
+        return state.exists ? { employeeId: state.profile.employeeId, specializationCodes: state.profile.specializationCodes } : null;
+      },
+      options.logger,
+    );
+    const tasksProjector = new Projector<TaskView>({
+      store: options.store,
+      dataSource,
+      projection: new TasksProjection(schema),
+      schema,
+      logger: options.logger,
+      onCommitted: (changes) => {
+        for (const task of changes) options.bus.publish(Subjects.notifications.taskUpdated, task);
+      },
+    });
+    const projectors = [agentsProjector, tasksProjector] as Projector<unknown>[];
+    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, options);
+    for (const projector of projectors) await projector.start();
+    runtime.every(options.offlineSweepMs ?? 1000, 'offline sweep', () => agents.sweepOffline());
+    // Leases expire within a second of their deadline: the sweep runs well inside that.
+    runtime.every(options.leaseSweepMs ?? 200, 'lease expiry', () => tasks.expireLeases());
     options.logger.info({ schema }, 'coordinator started');
     return runtime;
   }
 
   async rebuildProjections(): Promise<RebuildProjectionsResult> {
-    const { eventsReplayed } = await this.agentsProjector.rebuild();
-    const [{ count }] = await this.dataSource.query(`SELECT count(*)::int AS count FROM ${this.schema}.agents`);
-    return { projections: [{ name: this.agentsProjector.name, eventsReplayed, rows: count }] };
+    const projections: RebuildProjectionsResult['projections'] = [];
+    for (const projector of this.projectors) {
+      const { eventsReplayed } = await projector.rebuild();
+      let rows = 0;
+      for (const table of projector.tables) rows += (await this.dataSource.query(`SELECT count(*)::int AS count FROM ${table}`))[0].count;
+      projections.push({ name: projector.name, eventsReplayed, rows });
+    }
+    return { projections };
   }
 
   get schema() {
     return (this.dataSource.options as { schema: string }).schema;
   }
 
-  private startSweeping() {
-    const every = this.options.offlineSweepMs ?? 1000;
-    this.sweepTimer = setInterval(() => {
-      if (this.sweeping) return;
-      this.sweeping = true;
-      this.agents
-        .sweepOffline()
-        .catch((error) => this.options.logger.warn({ err: error }, 'offline sweep failed; will retry'))
-        .finally(() => (this.sweeping = false));
-    }, every);
-    this.sweepTimer.unref();
+  /** Runs `work` every `ms`, never two at once; a failure is logged and tried again next time. */
+  private every(ms: number, what: string, work: () => Promise<unknown>) {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      work()
+        .catch((error) => this.options.logger.warn({ err: error }, `${what} failed; will retry`))
+        .finally(() => (running = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   async stop() {
-    clearInterval(this.sweepTimer);
-    await this.agentsProjector.stop();
+    for (const timer of this.timers) clearInterval(timer);
+    for (const projector of this.projectors) await projector.stop();
     await this.dataSource.destroy();
   }
 }

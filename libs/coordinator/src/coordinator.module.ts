@@ -2,13 +2,14 @@ import type { Logger } from '@autocoder/platform';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { COORDINATOR_LOGGER, CoordinatorController } from './coordinator.controller';
 import { CoordinatorRuntime } from './coordinator-runtime';
+import { TasksController } from './tasks/tasks.controller';
 
 @Module({})
 export class CoordinatorModule {
   static forRuntime(runtime: CoordinatorRuntime, logger: Logger): DynamicModule {
     return {
       module: CoordinatorModule,
-      controllers: [CoordinatorController],
+      controllers: [CoordinatorController, TasksController],
       providers: [
         { provide: CoordinatorRuntime, useValue: runtime },
         { provide: COORDINATOR_LOGGER, useValue: logger },

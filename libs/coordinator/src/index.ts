@@ -4,3 +4,5 @@ export * from './agents/agents-service';
 export * from './coordinator-runtime';
 export * from './coordinator.controller';
 export * from './coordinator.module';
+export * from './tasks/task';
+export * from './tasks/tasks-service';

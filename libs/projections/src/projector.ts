@@ -35,6 +35,10 @@ export class Projector<Change = unknown> {
     return this.options.projection.name;
   }
 
+  get tables() {
+    return this.options.projection.tables;
+  }
+
   get checkpoint() {
     return this.position;
   }

@@ -1,0 +1,259 @@
+import {
+  AutocoderError,
+  ChangeTaskStatusInput,
+  ClaimNextTaskInput,
+  ClaimTaskInput,
+  CreateTaskInput,
+  ErrorCodes,
+  GetTaskInput,
+  ListTasksInput,
+  ReleaseTaskInput,
+  TaskHeartbeatInput,
+  actorLabel,
+  nameBasedUuid,
+  parseInput,
+  taskStreamName,
+  type Actor,
+  type ClaimResult,
+  type CommandEnvelope,
+  type QueryEnvelope,
+  type TaskEvent,
+  type TaskHeartbeatResult,
+  type TaskView,
+} from '@autocoder/contracts';
+import type { AggregateStore, CommandContext, Handled } from '@autocoder/eventstore';
+import type { CommandLog } from '@autocoder/messaging';
+import type { Logger } from '@autocoder/platform';
+import type { DataSource } from 'typeorm';
+import type { TaskActor, TaskCommand, TaskState } from './task';
+import { TaskRow } from './task-row.entity';
+import { taskViewOfRow, taskViewOfState } from './task-view';
+
+type Existing = Extract<TaskState, { exists: true }>;
+
+/** What the task pipeline needs to know about an agent, read from the agent's own stream. */
+export type AgentLookup = (agentId: string) => Promise<{ employeeId: string; specializationCodes: string[] } | null>;
+
+const contextOf = (envelope: CommandEnvelope, commandId = envelope.commandId): CommandContext => ({
+  commandId,
+  correlationId: envelope.correlationId,
+  actor: actorLabel(envelope.actor),
+  time: new Date().toISOString(),
+});
+
+/** An agent may act only as itself: the employee id it names must be its own. */
+function taskActor(actor: Actor, employeeId: string | undefined, what: string): TaskActor {
+  if (actor?.kind === 'admin') return { kind: 'admin' };
+  if (actor?.kind !== 'agent') throw new AutocoderError(ErrorCodes.Forbidden, `${what} needs an agent API key or the admin token`);
+  if (employeeId !== undefined && employeeId !== actor.employeeId) {
+    throw new AutocoderError(ErrorCodes.Forbidden, `this API key belongs to employee ${actor.employeeId}; it may not act as employee ${employeeId}`);
+  }
+  return { kind: 'agent', agentId: actor.agentId, employeeId: actor.employeeId };
+}
+
+/** The task pipeline's use cases: load, decide, append; reads from the tasks read model. */
+export class TasksService {
+  constructor(
+    private readonly aggregates: AggregateStore<TaskCommand, TaskEvent, TaskState>,
+    private readonly commands: CommandLog,
+    private readonly dataSource: DataSource,
+    private readonly agents: AgentLookup,
+    private readonly logger: Logger,
+  ) {}
+
+  private get rows() {
+    return this.dataSource.getRepository(TaskRow);
+  }
+
+  private handled(handled: Handled<TaskState, TaskEvent>, envelope: CommandEnvelope): TaskView {
+    if (handled.alreadyApplied) {
+      throw new AutocoderError(ErrorCodes.CommandAnswerLost, `command ${envelope.commandId} was applied before, but its answer was lost when a process stopped`);
+    }
+    return taskViewOfState(handled.state as Existing, handled.revision!);
+  }
+
+  async create(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    if (envelope.actor?.kind !== 'admin' && envelope.actor?.kind !== 'system') {
+      throw new AutocoderError(ErrorCodes.Forbidden, 'creating a task needs the admin token');
+    }
+    const input = parseInput(CreateTaskInput, envelope.payload, 'task');
+    return this.commands.run(subject, envelope, async () => {
+      // The id follows from the command id: a retried create cannot make a second task.
+      const taskId = nameBasedUuid(`task/${envelope.commandId}`);
+      if (input.dependsOn.includes(taskId)) throw new AutocoderError(ErrorCodes.ValidationFailed, 'a task cannot depend on itself');
+      const known = input.dependsOn.length ? await this.rows.findBy(input.dependsOn.map((id) => ({ taskId: id }))) : [];
+      const unknown = input.dependsOn.filter((id) => !known.some((row) => row.taskId === id));
+      if (unknown.length) {
+        throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid task: depends_on names tasks that do not exist: ${unknown.join(', ')}`, [
+          { path: 'dependsOn', message: `unknown tasks ${unknown.join(', ')}` },
+        ]);
+      }
+      const { status, ...definition } = input;
+      const handled = await this.aggregates.handle(taskStreamName(taskId), { type: 'CreateTask', data: { ...definition, taskId, status, now: new Date().toISOString() } }, contextOf(envelope));
+      return { value: this.handled(handled, envelope) };
+    });
+  }
+
+  async claim(subject: string, envelope: CommandEnvelope): Promise<ClaimResult> {
+    const input = parseInput(ClaimTaskInput, envelope.payload, 'claim');
+    const actor = this.claimer(envelope.actor, input.employeeId);
+    return this.commands.run(subject, envelope, async () => ({ value: await this.claimOne(input.taskId, actor, input.leaseTtlSec, input.override, envelope, envelope.commandId) }));
+  }
+
+  /**
+   * Claims the best ready task for the agent's specializations (priority, then age; dependencies
+   * done), atomically: candidates come from the read model, the claim is decided on each task's
+   * stream, and a candidate someone else took first is skipped.
+   */
+  async claimNext(subject: string, envelope: CommandEnvelope): Promise<ClaimResult | null> {
+    const input = parseInput(ClaimNextTaskInput, envelope.payload, 'claim-next');
+    const actor = this.claimer(envelope.actor, input.employeeId);
+    return this.commands.run(subject, envelope, async () => {
+      const agent = await this.agents(actor.agentId);
+      if (!agent || agent.specializationCodes.length === 0) return { value: null };
+      for (let page = 0; page < 10; page++) {
+        const query = this.rows
+          .createQueryBuilder('t')
+          .where(`t.status = 'ready'`)
+          .andWhere('t.requiredSpecializationCode IN (:...codes)', { codes: agent.specializationCodes })
+          .andWhere(`NOT EXISTS (SELECT 1 FROM unnest(t.depends_on) AS d(id) LEFT JOIN ${this.schema}.tasks x ON x.task_id = d.id WHERE x.status IS DISTINCT FROM 'done')`)
+          .orderBy('t.priority', 'ASC')
+          .addOrderBy('t.createdAt', 'ASC')
+          .addOrderBy('t.taskId', 'ASC')
+          .limit(25);
+        if (input.projectId) query.andWhere('t.projectId = :projectId', { projectId: input.projectId });
+        const candidates = await query.getMany();
+        if (candidates.length === 0) return { value: null };
+        for (const candidate of candidates) {
+          try {
+            // Each attempt is its own command on its own stream, named after the request.
+            const value = await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, nameBasedUuid(`${envelope.commandId}/${candidate.taskId}`));
+            return { value };
+          } catch (error) {
+            const lost = error instanceof AutocoderError && [ErrorCodes.AlreadyClaimed, ErrorCodes.InvalidTransition, ErrorCodes.DependenciesNotDone].includes(error.code as never);
+            if (!lost) throw error;
+          }
+        }
+      }
+      return { value: null };
+    });
+  }
+
+  private claimer(actor: Actor, employeeId: string) {
+    const who = taskActor(actor, employeeId, 'claiming a task');
+    if (who.kind !== 'agent') throw new AutocoderError(ErrorCodes.Forbidden, 'tasks are claimed by agents, with their own API key');
+    return who;
+  }
+
+  private async claimOne(taskId: string, actor: Extract<TaskActor, { kind: 'agent' }>, leaseTtlSec: number, override: boolean, envelope: CommandEnvelope, commandId: string): Promise<ClaimResult> {
+    const agent = await this.agents(actor.agentId);
+    if (!agent) throw new AutocoderError(ErrorCodes.Unauthenticated, `agent ${actor.agentId} is not registered`);
+    const task = await this.aggregates.load(taskStreamName(taskId));
+    const dependsOn = task.state.exists ? task.state.dependsOn : [];
+    const done = dependsOn.length ? await this.rows.findBy(dependsOn.map((id) => ({ taskId: id, status: 'done' }))) : [];
+    const pendingDependencies = dependsOn.filter((id) => !done.some((row) => row.taskId === id));
+    const handled = await this.aggregates.handle(
+      taskStreamName(taskId),
+      {
+        type: 'ClaimTask',
+        data: {
+          taskId,
+          agentId: actor.agentId,
+          employeeId: actor.employeeId,
+          agentSpecializations: agent.specializationCodes,
+          override,
+          leaseTtlSec,
+          leaseId: nameBasedUuid(`lease/${commandId}`),
+          pendingDependencies,
+          now: new Date().toISOString(),
+        },
+      },
+      contextOf(envelope, commandId),
+    );
+    const view = this.handled(handled, envelope);
+    this.logger.info({ taskId, employeeId: actor.employeeId, fencingToken: view.fencingToken, leaseExpiresAt: view.leaseExpiresAt }, 'task claimed');
+    return { task: view, leaseExpiresAt: view.leaseExpiresAt!, fencingToken: view.fencingToken! };
+  }
+
+  async heartbeat(subject: string, envelope: CommandEnvelope): Promise<TaskHeartbeatResult> {
+    const input = parseInput(TaskHeartbeatInput, envelope.payload, 'task heartbeat');
+    const actor = taskActor(envelope.actor, input.employeeId, 'a task heartbeat');
+    return this.commands.run(subject, envelope, async () => {
+      const handled = await this.aggregates.handle(taskStreamName(input.taskId), { type: 'ExtendLease', data: { taskId: input.taskId, actor, fencingToken: input.fencingToken, now: new Date().toISOString() } }, contextOf(envelope));
+      const view = this.handled(handled, envelope);
+      return { value: { taskId: view.taskId, leaseExpiresAt: view.leaseExpiresAt!, fencingToken: view.fencingToken! } };
+    });
+  }
+
+  async release(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    const input = parseInput(ReleaseTaskInput, envelope.payload, 'release');
+    const actor = taskActor(envelope.actor, input.employeeId, 'releasing a task');
+    return this.commands.run(subject, envelope, async () => {
+      const handled = await this.aggregates.handle(
+        taskStreamName(input.taskId),
+        { type: 'ReleaseTask', data: { taskId: input.taskId, actor, reason: input.reason ?? null, fencingToken: input.fencingToken, now: new Date().toISOString() } },
+        contextOf(envelope),
+      );
+      return { value: this.handled(handled, envelope) };
+    });
+  }
+
+  async changeStatus(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    const input = parseInput(ChangeTaskStatusInput, envelope.payload, 'status change');
+    const actor = taskActor(envelope.actor, input.employeeId, 'changing a task status');
+    return this.commands.run(subject, envelope, async () => {
+      const handled = await this.aggregates.handle(
+        taskStreamName(input.taskId),
+        { type: 'ChangeTaskStatus', data: { taskId: input.taskId, actor, to: input.status, reason: input.blocker ?? input.reason ?? null, fencingToken: input.fencingToken, now: new Date().toISOString() } },
+        contextOf(envelope),
+      );
+      return { value: this.handled(handled, envelope) };
+    });
+  }
+
+  async list(envelope: QueryEnvelope): Promise<TaskView[]> {
+    const filter = parseInput(ListTasksInput, envelope.payload ?? {}, 'task filter');
+    const query = this.rows.createQueryBuilder('t').orderBy('t.priority', 'ASC').addOrderBy('t.createdAt', 'ASC').addOrderBy('t.taskId', 'ASC');
+    if (filter.status) query.andWhere('t.status = :status', { status: filter.status });
+    if (filter.projectId) query.andWhere('t.projectId = :projectId', { projectId: filter.projectId });
+    if (filter.specialization) query.andWhere('t.requiredSpecializationCode = :spec', { spec: filter.specialization });
+    if (filter.assigneeId) query.andWhere('t.assigneeId = :assignee', { assignee: filter.assigneeId });
+    return (await query.getMany()).map(taskViewOfRow);
+  }
+
+  /** Reads the task's own stream, so a caller sees its own writes at once. */
+  async get(envelope: QueryEnvelope): Promise<TaskView> {
+    const { taskId } = parseInput(GetTaskInput, envelope.payload, 'task lookup');
+    const { state, revision } = await this.aggregates.load(taskStreamName(taskId));
+    if (!state.exists) throw new AutocoderError(ErrorCodes.NotFound, `task ${taskId} does not exist`);
+    return taskViewOfState(state, revision!);
+  }
+
+  /**
+   * Returns every task whose lease ran out to ready with a LeaseExpired event. Candidates come from
+   * the read model (deadlines survive restarts because they are rebuilt from events); the decision
+   * is taken on the stream; the command id follows from the lease and its deadline, so several
+   * coordinator instances expiring at once append one event.
+   */
+  async expireLeases(now = new Date()): Promise<number> {
+    const due = await this.rows.createQueryBuilder('t').where('t.leaseExpiresAt <= :now', { now }).getMany();
+    let expired = 0;
+    for (const row of due) {
+      const commandId = nameBasedUuid(`lease-expiry/${row.leaseId}/${row.leaseExpiresAt!.toISOString()}`);
+      const handled = await this.aggregates.handle(
+        taskStreamName(row.taskId),
+        { type: 'ExpireLease', data: { taskId: row.taskId, now: now.toISOString() } },
+        { commandId, correlationId: commandId, actor: actorLabel({ kind: 'system', name: 'coordinator' }), time: now.toISOString() },
+      );
+      if (handled.events.length) {
+        expired++;
+        this.logger.info({ taskId: row.taskId, leaseId: row.leaseId, assigneeId: row.assigneeId }, 'lease expired: task back to ready');
+      }
+    }
+    return expired;
+  }
+
+  private get schema() {
+    return (this.dataSource.options as { schema: string }).schema;
+  }
+}
