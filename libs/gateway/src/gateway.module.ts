@@ -8,7 +8,9 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { Authenticator } from './auth/authenticator';
 import { RequestContextMiddleware, type AuthenticatedRequest } from './auth/request-context.middleware';
 import { CoordinatorClient } from './coordinator-client';
-import { AgentsResolver } from './graphql/agents.resolver';
+import { GATEWAY_RESOLVERS } from './graphql/resolvers';
+import { CoordTasksController } from './rest/coord-tasks.controller';
+import { TasksClient } from './tasks-client';
 import { formatGraphQLError } from './graphql/format-error';
 import { CoordAgentsController } from './rest/coord-agents.controller';
 import { HealthController } from './rest/health.controller';
@@ -36,6 +38,7 @@ export class GatewayModule implements NestModule {
       { provide: GATEWAY_LOGGER, useValue: options.logger },
       { provide: GATEWAY_SETTINGS, useValue: { adminToken: options.adminToken } satisfies GatewaySettings },
       CoordinatorClient,
+      TasksClient,
       Authenticator,
     ];
     return {
@@ -74,8 +77,8 @@ export class GatewayModule implements NestModule {
           }),
         }),
       ],
-      controllers: [HealthController, CoordAgentsController],
-      providers: [...shared, AgentsResolver, { provide: APP_FILTER, useClass: RestExceptionFilter }],
+      controllers: [HealthController, CoordAgentsController, CoordTasksController],
+      providers: [...shared, ...GATEWAY_RESOLVERS, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };
   }

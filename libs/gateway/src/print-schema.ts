@@ -1,7 +1,7 @@
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { NestFactory } from '@nestjs/core';
 import { printSchema, lexicographicSortSchema } from 'graphql';
-import { AgentsResolver } from './graphql/agents.resolver';
+import { GATEWAY_RESOLVERS } from './graphql/resolvers';
 
 /** The gateway's GraphQL schema as SDL, generated from the code-first resolvers (sorted, as served). */
 export async function printGatewaySchema(): Promise<string> {
@@ -9,7 +9,7 @@ export async function printGatewaySchema(): Promise<string> {
   await app.init();
   try {
     const factory = app.get(GraphQLSchemaFactory);
-    const schema = await factory.create([AgentsResolver]);
+    const schema = await factory.create(GATEWAY_RESOLVERS);
     return `${printSchema(lexicographicSortSchema(schema))}\n`;
   } finally {
     await app.close();
