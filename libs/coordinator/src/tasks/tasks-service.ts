@@ -81,11 +81,12 @@ export class TasksService {
       // The id follows from the command id: a retried create cannot make a second task.
       const taskId = nameBasedUuid(`task/${envelope.commandId}`);
       if (input.dependsOn.includes(taskId)) throw new AutocoderError(ErrorCodes.ValidationFailed, 'a task cannot depend on itself');
-      const known = input.dependsOn.length ? await this.rows.findBy(input.dependsOn.map((id) => ({ taskId: id }))) : [];
-      const unknown = input.dependsOn.filter((id) => !known.some((row) => row.taskId === id));
+      // Read from the streams, not the read model: a task created a moment ago may be named at once.
+      const loaded = await Promise.all(input.dependsOn.map(async (id) => ({ id, exists: (await this.aggregates.load(taskStreamName(id))).state.exists })));
+      const unknown = loaded.filter((d) => !d.exists).map((d) => d.id);
       if (unknown.length) {
-        throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid task: depends_on names tasks that do not exist: ${unknown.join(', ')}`, [
-          { path: 'dependsOn', message: `unknown tasks ${unknown.join(', ')}` },
+        throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid task: dependsOn: names tasks that do not exist: ${unknown.join(', ')}`, [
+          { path: 'dependsOn', message: `names tasks that do not exist: ${unknown.join(', ')}` },
         ]);
       }
       const { status, ...definition } = input;
@@ -150,8 +151,8 @@ export class TasksService {
     if (!agent) throw new AutocoderError(ErrorCodes.Unauthenticated, `agent ${actor.agentId} is not registered`);
     const task = await this.aggregates.load(taskStreamName(taskId));
     const dependsOn = task.state.exists ? task.state.dependsOn : [];
-    const done = dependsOn.length ? await this.rows.findBy(dependsOn.map((id) => ({ taskId: id, status: 'done' }))) : [];
-    const pendingDependencies = dependsOn.filter((id) => !done.some((row) => row.taskId === id));
+    const dependencies = await Promise.all(dependsOn.map(async (id) => ({ id, state: (await this.aggregates.load(taskStreamName(id))).state })));
+    const pendingDependencies = dependencies.filter((d) => !d.state.exists || d.state.status !== 'done').map((d) => d.id);
     const handled = await this.aggregates.handle(
       taskStreamName(taskId),
       {

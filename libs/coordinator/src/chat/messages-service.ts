@@ -1,0 +1,130 @@
+import {
+  AutocoderError,
+  ErrorCodes,
+  ListMessagesInput,
+  PostMessageInput,
+  actorLabel,
+  nameBasedUuid,
+  parseInput,
+  taskStreamName,
+  threadStreamName,
+  type Actor,
+  type CommandEnvelope,
+  type MessagePosted,
+  type MessageView,
+  type QueryEnvelope,
+  type TaskEvent,
+  type ThreadEvent,
+} from '@autocoder/contracts';
+import { isStreamNotFound, type AggregateStore, type CommandContext, type EventStore } from '@autocoder/eventstore';
+import type { CommandLog } from '@autocoder/messaging';
+import type { Logger } from '@autocoder/platform';
+import type { DataSource } from 'typeorm';
+import { MessageRow } from './message-row.entity';
+import { messageViewOfEvent, messageViewOfRow } from './message-view';
+import type { ChatActor, ThreadCommand, ThreadState } from './thread';
+
+/** Resolves once the read model holds everything up to a global position (or gives up quietly). */
+export type AwaitProjection = (position: number) => Promise<void>;
+
+export const contextOf = (envelope: CommandEnvelope): CommandContext => ({
+  commandId: envelope.commandId,
+  correlationId: envelope.correlationId,
+  actor: actorLabel(envelope.actor),
+  time: new Date().toISOString(),
+});
+
+/** Chat and planning are written by the admin or by agents; never by an unnamed caller. */
+export function chatActor(actor: Actor, what: string): ChatActor {
+  if (actor?.kind === 'admin') return { kind: 'admin' };
+  if (actor?.kind === 'agent') return { kind: 'agent', agentId: actor.agentId, employeeId: actor.employeeId };
+  throw new AutocoderError(ErrorCodes.Forbidden, `${what} needs an agent API key or the admin token`);
+}
+
+/** The coordination chat's use cases: post to a thread's stream; list from the messages read model. */
+export class MessagesService {
+  constructor(
+    private readonly aggregates: AggregateStore<ThreadCommand, ThreadEvent, ThreadState>,
+    private readonly store: EventStore,
+    private readonly commands: CommandLog,
+    private readonly dataSource: DataSource,
+    private readonly awaitProjection: AwaitProjection,
+    private readonly logger: Logger,
+  ) {}
+
+  private get rows() {
+    return this.dataSource.getRepository(MessageRow);
+  }
+
+  /**
+   * Appends a MessagePosted to `thread-<threadId>`. The message id follows from the command id, so a
+   * retried post answers with the same message instead of adding one. The answer comes once the
+   * read model holds the message, so the poster's next list shows it.
+   */
+  async post(subject: string, envelope: CommandEnvelope): Promise<MessageView> {
+    const actor = chatActor(envelope.actor, 'posting a message');
+    const input = parseInput(PostMessageInput, envelope.payload, 'message');
+    return this.commands.run(subject, envelope, async () => {
+      const messageId = nameBasedUuid(`message/${envelope.commandId}`);
+      const taskId = input.taskId ?? null;
+      const stream = threadStreamName(input.threadId);
+      const handled = await this.aggregates.handle(
+        stream,
+        {
+          type: 'PostMessage',
+          data: {
+            messageId,
+            threadId: input.threadId,
+            projectId: input.projectId ?? null,
+            taskId,
+            taskProjectId: taskId ? await this.projectOfTask(taskId) : null,
+            senderId: input.senderId,
+            messageType: input.messageType,
+            payload: input.payload,
+            actor,
+            now: new Date().toISOString(),
+          },
+        },
+        contextOf(envelope),
+      );
+      if (handled.alreadyApplied) return { value: await this.postedBefore(stream, messageId, envelope.commandId) };
+      const [event] = handled.events;
+      const view = messageViewOfEvent(event.data, handled.revision!);
+      this.logger.info({ messageId, threadId: view.threadId, projectId: view.projectId, senderId: view.senderId, messageType: view.messageType }, 'message posted');
+      if (handled.position !== null) await this.awaitProjection(handled.position);
+      return { value: view };
+    });
+  }
+
+  /** Messages by thread, project and/or task (all given must match), posted strictly after `since`, oldest first. */
+  async list(envelope: QueryEnvelope): Promise<MessageView[]> {
+    const filter = parseInput(ListMessagesInput, envelope.payload ?? {}, 'message filter');
+    const query = this.rows.createQueryBuilder('m').orderBy('m.postedAt', 'ASC').addOrderBy('m.position', 'ASC').limit(filter.limit);
+    if (filter.threadId) query.andWhere('m.threadId = :threadId', { threadId: filter.threadId });
+    if (filter.projectId) query.andWhere('m.projectId = :projectId', { projectId: filter.projectId });
+    if (filter.taskId) query.andWhere('m.taskId = :taskId', { taskId: filter.taskId });
+    // Compared in the database, so a timestamp with microseconds keeps them.
+    if (filter.since) query.andWhere('m.postedAt > CAST(:since AS timestamptz)', { since: filter.since });
+    return (await query.getMany()).map(messageViewOfRow);
+  }
+
+  /** The project a task belongs to, from its creation event; null when there is no such task. */
+  private async projectOfTask(taskId: string): Promise<string | null> {
+    try {
+      const [first] = await this.store.readStream(taskStreamName(taskId), { fromRevision: 0, maxCount: 1 });
+      const event = first ? ({ type: first.type, data: first.data } as TaskEvent) : null;
+      return event?.type === 'TaskCreated' ? event.data.projectId : null;
+    } catch (error) {
+      if (isStreamNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** The command ran before but its answer was lost with a process: find the message it posted. */
+  private async postedBefore(stream: string, messageId: string, commandId: string): Promise<MessageView> {
+    const events = await this.store.readStream(stream);
+    const event = events.find((e) => e.type === 'MessagePosted' && (e.data as MessagePosted['data']).messageId === messageId);
+    if (!event) throw new AutocoderError(ErrorCodes.CommandAnswerLost, `command ${commandId} was applied before, but its message cannot be found`);
+    return messageViewOfEvent(event.data as MessagePosted['data'], event.revision);
+  }
+}
