@@ -24,6 +24,8 @@ export interface RunningAutocoder {
 export interface StartOptions {
   /** How often the coordinator looks for silent agents (ms). */
   offlineSweepMs?: number;
+  /** How often the coordinator looks for leases that ran out (ms). */
+  leaseSweepMs?: number;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function startAutocoder(config: AutocoderConfig, options: StartOpti
     heartbeatIntervalSec: config.heartbeatIntervalSec,
     agentOfflineAfterSec: config.agentOfflineAfterSec,
     offlineSweepMs: options.offlineSweepMs,
+    leaseSweepMs: options.leaseSweepMs,
   });
   const admin = resolveAdminToken(config.home, config.adminToken);
   const app = await createGatewayApp({ bus, logger: createLogger('gateway', config.logLevel), adminToken: admin.token }, [

@@ -152,18 +152,24 @@ describeWith({ postgres: true }, 'task pipeline end to end (seed 004, real Postg
   });
 
   it('refuses a holder whose lease ran out even before the expiry event is recorded', async () => {
-    const quiet = await startTestSystem({ schemaPrefix: system.config.schemaPrefix }, { leaseSweepMs: 3_600_000 });
+    // A system of its own whose expiry sweep never runs: only the decision can refuse the holder.
+    const quiet = await startTestSystem({}, { leaseSweepMs: 3_600_000 });
     try {
-      const agent = await register(['planning']);
-      const taskId = await createTask();
-      await rest(quiet, 'POST', `/api/coord/tasks/${taskId}/claim`, agent.key, { employee_id: agent.employeeId, lease_ttl_sec: 1 });
+      const employeeId = randomUUID();
+      const key = (await rest(quiet, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, seedRegistration(employeeId, creator, { specialization_codes: ['planning'] }))).body.api_key;
+      const task = await rest(quiet, 'POST', '/api/coord/tasks', ADMIN_TOKEN, { project_id: projectId, title: 't', required_specialization_code: 'planning', created_by: creator });
+      const taskId = task.body.task_id;
+      await rest(quiet, 'POST', `/api/coord/tasks/${taskId}/claim`, key, { employee_id: employeeId, lease_ttl_sec: 1 });
       await new Promise((r) => setTimeout(r, 1100));
-      // Sent to the instance whose sweep has not run: the decision itself sees the lease is over.
-      const late = await rest(quiet, 'POST', `/api/coord/tasks/${taskId}/heartbeat`, agent.key, { employee_id: agent.employeeId });
+      const late = await rest(quiet, 'POST', `/api/coord/tasks/${taskId}/heartbeat`, key, { employee_id: employeeId });
       expect(late.status).toBe(409);
-      expect(late.body.error.code).toMatch(/LEASE_EXPIRED|LEASE_NOT_HELD/);
+      expect(late.body.error.code).toBe('LEASE_EXPIRED');
+      const lateStatus = await rest(quiet, 'POST', `/api/coord/tasks/${taskId}/status`, key, { employee_id: employeeId, status: 'in_progress' });
+      expect(lateStatus.body.error.code).toBe('LEASE_EXPIRED');
+      const types = await sql<{ type: string }>(`SELECT type FROM ${quiet.config.schemaPrefix}eventstore.events WHERE stream_id = $1 ORDER BY revision`, [`task-${taskId}`]);
+      expect(types.map((e) => e.type)).toEqual(['TaskCreated', 'TaskClaimed']);
     } finally {
-      await quiet.close(false);
+      await quiet.close();
     }
   });
 
