@@ -14,7 +14,7 @@ async function main() {
   if (!config.databaseUrl) throw new ConfigError('the coordinator on its own needs DATABASE_URL: the embedded database cannot be shared between processes');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home });
   const store = await openEventStore({ eventstoreUrl: config.eventstoreUrl, pool: db.pool, embedded: false, schema: `${config.schemaPrefix}eventstore` });
-  const bus = await NatsMessageBus.connect(config.natsUrl, 'coordinator-notifications');
+  const bus = await NatsMessageBus.connect(config.natsUrl, 'coordinator-notifications', config.natsPrefix);
   const runtime = await CoordinatorRuntime.start({
     store,
     bus,
@@ -25,7 +25,7 @@ async function main() {
     agentOfflineAfterSec: config.agentOfflineAfterSec,
   });
   const app = await NestFactory.createMicroservice(CoordinatorModule.forRuntime(runtime, logger), {
-    ...natsServerOptions(config.natsUrl, QueueGroups.coordinator, 'coordinator'),
+    ...natsServerOptions(config.natsUrl, QueueGroups.coordinator, 'coordinator', config.natsPrefix),
     logger: new PinoNestLogger(logger),
   });
   await app.listen();

@@ -8,7 +8,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger('gateway', config.logLevel);
   if (!config.natsUrl) throw new ConfigError('the gateway on its own needs NATS_URL (npm start runs everything in one process without it)');
-  const bus = await NatsMessageBus.connect(config.natsUrl, 'gateway');
+  const bus = await NatsMessageBus.connect(config.natsUrl, 'gateway', config.natsPrefix);
   const admin = resolveAdminToken(config.home, config.adminToken);
   const app = await createGatewayApp({ bus, logger, adminToken: admin.token });
   await app.listen(config.port, config.host);

@@ -36,7 +36,7 @@ export async function startAutocoder(config: AutocoderConfig, options: StartOpti
   const db = await openDatabase({ databaseUrl: config.databaseUrl, home: config.home });
   const store = await openEventStore({ eventstoreUrl: config.eventstoreUrl, pool: db.pool, embedded: db.embedded, schema: `${config.schemaPrefix}eventstore` });
   const broker = config.natsUrl ? null : new InProcessBroker();
-  const bus: MessageBus = broker ?? (await NatsMessageBus.connect(config.natsUrl!, 'autocoder'));
+  const bus: MessageBus = broker ?? (await NatsMessageBus.connect(config.natsUrl!, 'autocoder', config.natsPrefix));
 
   const coordinatorLogger = createLogger('coordinator', config.logLevel);
   const coordinator = await CoordinatorRuntime.start({
@@ -55,7 +55,7 @@ export async function startAutocoder(config: AutocoderConfig, options: StartOpti
     CoordinatorModule.forRuntime(coordinator, coordinatorLogger),
   ]);
   app.connectMicroservice(
-    broker ? { strategy: new InProcessServer(broker) } : natsServerOptions(config.natsUrl!, QueueGroups.coordinator, 'coordinator'),
+    broker ? { strategy: new InProcessServer(broker) } : natsServerOptions(config.natsUrl!, QueueGroups.coordinator, 'coordinator', config.natsPrefix),
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();

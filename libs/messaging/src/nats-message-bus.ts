@@ -15,18 +15,20 @@ export class NatsMessageBus implements MessageBus {
   private constructor(
     private readonly client: ClientNats,
     private readonly connection: NatsConnection,
+    /** Put before every subject: installations sharing a NATS server stay apart. */
+    private readonly prefix: string,
   ) {}
 
-  static async connect(servers: string, name: string): Promise<NatsMessageBus> {
+  static async connect(servers: string, name: string, prefix = ''): Promise<NatsMessageBus> {
     const client = new ClientNats({ servers, name, reconnect: true, maxReconnectAttempts: -1 });
     await client.connect();
-    return new NatsMessageBus(client, client.unwrap<NatsConnection>());
+    return new NatsMessageBus(client, client.unwrap<NatsConnection>(), prefix);
   }
 
   async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
     let reply: Reply<T>;
     try {
-      reply = await lastValueFrom(this.client.send<Reply<T>>(subject, envelope).pipe(rxTimeout(timeoutMs)));
+      reply = await lastValueFrom(this.client.send<Reply<T>>(this.prefix + subject, envelope).pipe(rxTimeout(timeoutMs)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/no responders|503/i.test(message)) throw new AutocoderError(ErrorCodes.Unavailable, `no service answers ${subject}`);
@@ -46,12 +48,12 @@ export class NatsMessageBus implements MessageBus {
     } catch {
       return; // not JSON: dropped, as the client would have dropped it
     }
-    this.client.emit(subject, data).subscribe({ error: () => undefined });
+    this.client.emit(this.prefix + subject, data).subscribe({ error: () => undefined });
   }
 
   subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe {
     // Not through a Nest server: its queue group would hand each notification to one process only.
-    const subscription = this.connection.subscribe(subject, {
+    const subscription = this.connection.subscribe(this.prefix + subject, {
       callback: (error, msg) => {
         if (error) return;
         try {

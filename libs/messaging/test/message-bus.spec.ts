@@ -169,8 +169,8 @@ class WhoAmIModule {
 }
 
 /** A NATS microservice whose subscriptions the server has registered before it is used. */
-async function natsMicroservice(module: DynamicModule, queue: string, name: string): Promise<INestMicroservice> {
-  const app = await NestFactory.createMicroservice(module, { ...natsServerOptions(TEST_NATS_URL, queue, name), logger: false });
+async function natsMicroservice(module: DynamicModule, queue: string, name: string, prefix = ''): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice(module, { ...natsServerOptions(TEST_NATS_URL, queue, name, prefix), logger: false });
   await app.listen();
   await app.unwrap<NatsConnection>().flush();
   return app;
@@ -464,6 +464,39 @@ describeWith({ nats: true }, 'NatsMessageBus against NATS with a Nest NATS serve
       expect(perInstance['instance-1'] + perInstance['instance-2']).toBe(40);
       expect(perInstance['instance-1']).toBeGreaterThanOrEqual(1);
       expect(perInstance['instance-2']).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('subject prefixes', () => {
+    const apps: INestMicroservice[] = [];
+    const buses: NatsMessageBus[] = [];
+
+    afterAll(async () => {
+      await Promise.all(buses.map((b) => b.close()));
+      await Promise.all(apps.map((a) => a.close()));
+    });
+
+    it('keep installations that share a NATS server and a queue group apart', async () => {
+      const logger = pino({ level: 'silent' });
+      const queue = `test-${RUN}-prefixed`;
+      apps.push(await natsMicroservice(WhoAmIModule.forInstance('install-a', logger), queue, `spec-pa-${RUN}`, `a${RUN}.`));
+      apps.push(await natsMicroservice(WhoAmIModule.forInstance('install-b', logger), queue, `spec-pb-${RUN}`, `b${RUN}.`));
+      const [a, b] = await Promise.all([
+        NatsMessageBus.connect(TEST_NATS_URL, `spec-pa-client-${RUN}`, `a${RUN}.`),
+        NatsMessageBus.connect(TEST_NATS_URL, `spec-pb-client-${RUN}`, `b${RUN}.`),
+      ]);
+      buses.push(a, b);
+      for (let i = 0; i < 10; i++) {
+        expect((await a.request<{ instance: string }>(S.whoami, query({ requestId: randomUUID() }))).instance).toBe('install-a');
+        expect((await b.request<{ instance: string }>(S.whoami, query({ requestId: randomUUID() }))).instance).toBe('install-b');
+      }
+      const seen: string[] = [];
+      b.subscribe<string>(S.whoami + '.note', (m) => seen.push(m));
+      await sleep(100);
+      a.publish(S.whoami + '.note', 'for a only');
+      b.publish(S.whoami + '.note', 'for b');
+      await sleep(200);
+      expect(seen).toEqual(['for b']);
     });
   });
 });

@@ -12,6 +12,8 @@ export interface AutocoderConfig {
   logLevel: string;
   /** Prepended to every Postgres schema name, so several installations (or test runs) can share one database. */
   schemaPrefix: string;
+  /** Prepended to every NATS subject, so several installations (or test runs) can share one NATS server. */
+  natsPrefix: string;
   /** What agents are told as next_heartbeat_sec. */
   heartbeatIntervalSec: number;
   /** An agent silent for this long is marked offline. */
@@ -45,6 +47,14 @@ const schemaPrefix = (raw: string | null) => {
   return `${raw}_`;
 };
 
+const natsPrefix = (raw: string | null) => {
+  if (raw === null) return '';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) {
+    throw new ConfigError(`AUTOCODER_NATS_PREFIX must be 1-64 letters, digits, "_" or "-", got "${raw}"`);
+  }
+  return `${raw}.`;
+};
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfig {
   const heartbeatIntervalSec = integer(env, 'AUTOCODER_HEARTBEAT_INTERVAL_SEC', 60, 1, 3600);
   return {
@@ -57,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfi
     natsUrl: optional(env, 'NATS_URL'),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     schemaPrefix: schemaPrefix(optional(env, 'AUTOCODER_SCHEMA_PREFIX')),
+    natsPrefix: natsPrefix(optional(env, 'AUTOCODER_NATS_PREFIX')),
     heartbeatIntervalSec,
     // Two missed heartbeats and a little slack for clocks and the network.
     agentOfflineAfterSec: integer(env, 'AUTOCODER_AGENT_OFFLINE_AFTER_SEC', heartbeatIntervalSec * 2 + 10, 1, 86400),
