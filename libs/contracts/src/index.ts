@@ -7,3 +7,7 @@ export * from './agents/agent-messages';
 export * from './ids';
 export * from './tasks/task-events';
 export * from './tasks/task-messages';
+export * from './chat/message-events';
+export * from './chat/message-messages';
+export * from './planning/planning-events';
+export * from './planning/planning-messages';

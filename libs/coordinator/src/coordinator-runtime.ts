@@ -9,6 +9,7 @@ import { agentDecider } from './agents/agent';
 import { AgentRow } from './agents/agent-row.entity';
 import { AgentsProjection } from './agents/agents-projection';
 import { AgentsService } from './agents/agents-service';
+import { collaborationEntities, createCollaboration, type Collaboration } from './collaboration';
 import { coordinatorMigrations } from './migrations';
 import { taskDecider } from './tasks/task';
 import { TaskRow } from './tasks/task-row.entity';
@@ -34,6 +35,8 @@ export interface CoordinatorOptions {
 /** Everything the coordinator service runs, wired by hand so Nest only has to route messages to it. */
 export class CoordinatorRuntime {
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The coordination chat, plans and decisions (libs/coordinator/src/collaboration.ts). */
+  collaboration!: Collaboration;
 
   private constructor(
     readonly agents: AgentsService,
@@ -51,7 +54,7 @@ export class CoordinatorRuntime {
       type: 'postgres',
       url: options.databaseUrl,
       schema,
-      entities: [AgentRow, TaskRow],
+      entities: [AgentRow, TaskRow, ...collaborationEntities],
       migrations: coordinatorMigrations,
       migrationsTableName: 'typeorm_migrations',
       migrationsTransactionMode: 'each',
@@ -102,7 +105,10 @@ export class CoordinatorRuntime {
       },
     });
     const projectors = [agentsProjector, tasksProjector] as Projector<unknown>[];
+    const collaboration = createCollaboration({ store: options.store, bus: options.bus, commands, dataSource, schema, logger: options.logger });
+    projectors.push(...collaboration.projectors);
     const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, options);
+    runtime.collaboration = collaboration;
     for (const projector of projectors) await projector.start();
     runtime.every(options.offlineSweepMs ?? 1000, 'offline sweep', () => agents.sweepOffline());
     // Leases expire within a second of their deadline: the sweep runs well inside that.

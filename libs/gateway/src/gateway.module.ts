@@ -11,6 +11,9 @@ import { CoordinatorClient } from './coordinator-client';
 import { GATEWAY_RESOLVERS } from './graphql/resolvers';
 import { CoordTasksController } from './rest/coord-tasks.controller';
 import { TasksClient } from './tasks-client';
+import { CollaborationClient } from './collaboration-client';
+import { CoordMessagesController } from './rest/coord-messages.controller';
+import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
 import { formatGraphQLError } from './graphql/format-error';
 import { CoordAgentsController } from './rest/coord-agents.controller';
 import { HealthController } from './rest/health.controller';
@@ -39,6 +42,7 @@ export class GatewayModule implements NestModule {
       { provide: GATEWAY_SETTINGS, useValue: { adminToken: options.adminToken } satisfies GatewaySettings },
       CoordinatorClient,
       TasksClient,
+      CollaborationClient,
       Authenticator,
     ];
     return {
@@ -77,7 +81,7 @@ export class GatewayModule implements NestModule {
           }),
         }),
       ],
-      controllers: [HealthController, CoordAgentsController, CoordTasksController],
+      controllers: [HealthController, CoordAgentsController, CoordTasksController, CoordMessagesController, CoordPlansController, CoordDecisionsController],
       providers: [...shared, ...GATEWAY_RESOLVERS, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };

@@ -2,6 +2,7 @@ import type { MessagePosted, MessageView } from '@autocoder/contracts';
 import type { RecordedEvent } from '@autocoder/eventstore';
 import type { Projection } from '@autocoder/projections';
 import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { MessageRow } from './message-row.entity';
 import { messageRowOfEvent, messageViewOfEvent } from './message-view';
 
@@ -20,10 +21,9 @@ export class MessagesProjection implements Projection<MessageView> {
   async apply(events: RecordedEvent[], tx: EntityManager): Promise<MessageView[]> {
     const posted = events.filter((e) => e.type === 'MessagePosted') as RecordedEvent<'MessagePosted', MessagePosted['data']>[];
     if (posted.length === 0) return [];
-    await tx.getRepository(MessageRow).upsert(
-      posted.map((e) => messageRowOfEvent(e.data, e.revision, e.position)),
-      ['messageId'],
-    );
+    // Messages never change: a row already there is the same message.
+    const rows = posted.map((e) => messageRowOfEvent(e.data, e.revision, e.position));
+    await tx.createQueryBuilder().insert().into(MessageRow).values(rows as QueryDeepPartialEntity<MessageRow>[]).orIgnore().execute();
     return posted.map((e) => messageViewOfEvent(e.data, e.revision));
   }
 }

@@ -99,6 +99,9 @@ export class MessagesService {
   /** Messages by thread, project and/or task (all given must match), posted strictly after `since`, oldest first. */
   async list(envelope: QueryEnvelope): Promise<MessageView[]> {
     const filter = parseInput(ListMessagesInput, envelope.payload ?? {}, 'message filter');
+    if (!filter.threadId && !filter.projectId && !filter.taskId) {
+      throw new AutocoderError(ErrorCodes.ValidationFailed, 'a message query needs at least one of: thread id, project id, task id');
+    }
     const query = this.rows.createQueryBuilder('m').orderBy('m.postedAt', 'ASC').addOrderBy('m.position', 'ASC').limit(filter.limit);
     if (filter.threadId) query.andWhere('m.threadId = :threadId', { threadId: filter.threadId });
     if (filter.projectId) query.andWhere('m.projectId = :projectId', { projectId: filter.projectId });

@@ -1,0 +1,126 @@
+import { AutocoderError, type ThreadEvent } from '@autocoder/contracts';
+import { threadDecider, type ChatActor, type ThreadCommand } from '../src/chat/thread';
+
+const threadId = '5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
+const projectId = '0b8e7c6d-5a4f-4e3d-8c2b-1a0f9e8d7c6b';
+const otherProject = '1c9f8e7d-6b5a-4f4e-9d3c-2b1a0f9e8d7c';
+const taskId = '3f6c1a52-8d0e-4b7a-9c11-2e5d7f8a9b01';
+const agent: ChatActor = { kind: 'agent', agentId: 'aaaaaaaa-0000-4000-8000-000000000001', employeeId: 'eeeeeeee-0000-4000-8000-000000000001' };
+const admin: ChatActor = { kind: 'admin' };
+const someoneElse = 'eeeeeeee-0000-4000-8000-000000000002';
+const T0 = '2026-11-21T10:00:00.000Z';
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+/** given events / when command / then events (or error) */
+const given = (...events: ThreadEvent[]) => ({
+  when: (command: ThreadCommand) => {
+    const state = events.reduce(threadDecider.evolve, threadDecider.initialState);
+    const run = () => threadDecider.decide(command, state);
+    return {
+      then: (expected: ThreadEvent[]) => expect(run()).toEqual(expected),
+      thenFails: (code: string, message: RegExp) => {
+        let thrown: unknown;
+        try {
+          run();
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(AutocoderError);
+        expect(thrown).toMatchObject({ code });
+        expect((thrown as Error).message).toMatch(message);
+        return thrown as AutocoderError;
+      },
+    };
+  },
+});
+
+type Post = ThreadCommand['data'];
+const post = (over: Partial<Post> = {}): ThreadCommand => ({
+  type: 'PostMessage',
+  data: {
+    messageId: 'm-new',
+    threadId,
+    projectId,
+    taskId: null,
+    taskProjectId: null,
+    senderId: agent.kind === 'agent' ? agent.employeeId : '',
+    messageType: 'task_update',
+    payload: { status: 'blocked', summary: 'Need schema' },
+    actor: agent,
+    now: at(5000),
+    ...over,
+  },
+});
+const posted = (over: Partial<Extract<ThreadEvent, { type: 'MessagePosted' }>['data']> = {}): ThreadEvent => ({
+  type: 'MessagePosted',
+  data: {
+    messageId: 'm-1',
+    threadId,
+    projectId,
+    taskId: null,
+    senderId: agent.kind === 'agent' ? agent.employeeId : '',
+    messageType: 'task_update',
+    payload: { status: 'blocked', summary: 'Need schema' },
+    postedAt: at(1000),
+    ...over,
+  },
+});
+
+describe('thread decider: posting messages', () => {
+  it('starts a thread with its first message, which fixes the project', () => {
+    given().when(post()).then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
+    const state = [posted()].reduce(threadDecider.evolve, threadDecider.initialState);
+    expect(state).toEqual({ exists: true, threadId, projectId, lastPostedAt: at(1000), messageCount: 1 });
+  });
+
+  it('needs a project for the first message of a thread, naming the field', () => {
+    const error = given().when(post({ projectId: null })).thenFails('VALIDATION_FAILED', /projectId: is required for the first message of a thread: thread .* does not exist yet/);
+    expect(error.details).toEqual([{ path: 'projectId', message: expect.stringMatching(/is required for the first message/) }]);
+  });
+
+  it('takes a later message without a project and files it under the thread project', () => {
+    given(posted()).when(post({ projectId: null })).then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
+  });
+
+  it('takes a later message naming the same project', () => {
+    given(posted()).when(post()).then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
+  });
+
+  it('refuses a later message naming another project', () => {
+    given(posted())
+      .when(post({ projectId: otherProject }))
+      .thenFails('CONFLICT', new RegExp(`thread ${threadId} belongs to project ${projectId}; it cannot take a message for project ${otherProject}`));
+  });
+
+  it('lets an agent post only as itself', () => {
+    given().when(post({ senderId: someoneElse })).thenFails('FORBIDDEN', new RegExp(`belongs to employee ${agent.kind === 'agent' && agent.employeeId}; it may not post as sender ${someoneElse}`));
+  });
+
+  it('lets the admin post as any sender', () => {
+    given(posted()).when(post({ actor: admin, senderId: someoneElse })).then([posted({ messageId: 'm-new', senderId: someoneElse, postedAt: at(5000) })]);
+  });
+
+  it('attaches a message to a task of the same project', () => {
+    given(posted()).when(post({ taskId, taskProjectId: projectId, projectId: null })).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
+  });
+
+  it('refuses a task that does not exist', () => {
+    given().when(post({ taskId, taskProjectId: null })).thenFails('NOT_FOUND', new RegExp(`task ${taskId} does not exist`));
+  });
+
+  it('refuses a task of another project than the thread', () => {
+    given(posted())
+      .when(post({ taskId, taskProjectId: otherProject, projectId: null }))
+      .thenFails('CONFLICT', new RegExp(`task ${taskId} belongs to project ${otherProject}, not to project ${projectId} of thread ${threadId}`));
+  });
+
+  it('keeps posting times strictly increasing within a thread, even when a clock lags', () => {
+    given(posted({ postedAt: at(9000) })).when(post({ now: at(5000) })).then([posted({ messageId: 'm-new', postedAt: at(9001) })]);
+    given(posted({ postedAt: at(5000) })).when(post({ now: at(5000) })).then([posted({ messageId: 'm-new', postedAt: at(5001) })]);
+  });
+
+  it('counts messages and remembers the last posting time', () => {
+    const state = [posted(), posted({ messageId: 'm-2', postedAt: at(2000) })].reduce(threadDecider.evolve, threadDecider.initialState);
+    expect(state).toMatchObject({ messageCount: 2, lastPostedAt: at(2000), projectId });
+  });
+});

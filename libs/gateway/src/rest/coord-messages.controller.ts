@@ -1,0 +1,41 @@
+import { AutocoderError, ErrorCodes, type MessageView } from '@autocoder/contracts';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import type { AuthenticatedRequest } from '../auth/request-context.middleware';
+import { CollaborationClient } from '../collaboration-client';
+import { camelKeys, snakeKeys } from './snake-case';
+
+/** Top-level keys in snake_case; the payload stays as its sender wrote it. */
+const restMessage = (message: MessageView) => snakeKeys({ ...message });
+
+/** Query parameters come once each, as plain values; `limit` is a number. */
+export function queryFilter(query: Record<string, unknown>, what: string): Record<string, unknown> {
+  for (const [key, value] of Object.entries(query)) {
+    if (typeof value !== 'string') {
+      throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid ${what}: ${key} must be given once`, [{ path: key, message: 'must be given once' }]);
+    }
+  }
+  const filter = camelKeys(query) as Record<string, unknown>;
+  if (typeof filter.limit === 'string' && /^\d+$/.test(filter.limit)) filter.limit = Number(filter.limit);
+  return filter;
+}
+
+/** Seed 004's coordination chat endpoints, with its exact request and response payloads. */
+@Controller('api/coord/messages')
+export class CoordMessagesController {
+  constructor(private readonly collaboration: CollaborationClient) {}
+
+  /** {"thread_id","sender_id","message_type","payload"}, plus project_id (required to start a thread) and an optional task_id. */
+  @Post()
+  @HttpCode(200)
+  async post(@Req() req: AuthenticatedRequest, @Body() payload: unknown, @Headers('idempotency-key') commandId?: string) {
+    const message = await this.collaboration.postMessage(req.actor!, camelKeys(payload), commandId);
+    return { status: 'ok', message_id: message.messageId };
+  }
+
+  /** Query params thread_id, project_id, task_id (at least one), since (strictly after) and limit; oldest first. */
+  @Get()
+  async list(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
+    const messages = await this.collaboration.listMessages(req.actor!, queryFilter(query, 'message filter'));
+    return { status: 'ok', messages: messages.map(restMessage) };
+  }
+}
