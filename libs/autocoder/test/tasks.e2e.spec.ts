@@ -90,6 +90,7 @@ describeWith({ postgres: true }, 'task pipeline end to end (seed 004, real Postg
       return res.body.tasks.some((t: any) => t.task_id === taskId) ? res.body.tasks : undefined;
     });
     expect(listed.find((t: any) => t.task_id === taskId)).toMatchObject({ title: 'Design Coordinator API', fencing_token: null });
+    expect((await rest(system, 'GET', `/api/coord/tasks?project_id=${projectId}&limit=1`, ADMIN_TOKEN)).body.tasks).toHaveLength(1);
   });
 
   it('walks the whole pipeline to done and keeps one lease per task', async () => {
@@ -212,6 +213,8 @@ describeWith({ postgres: true }, 'task pipeline end to end (seed 004, real Postg
       [rest(system, 'POST', '/api/coord/tasks', agent.key, { project_id: projectId, title: 'x', required_specialization_code: 'planning', created_by: creator }), 403, /needs the admin token/],
       [status(ADMIN_TOKEN, taskId, { status: 'blocked' }), 400, /needs a blocker/],
       [status(ADMIN_TOKEN, taskId, { status: 'sideways' }), 400, /status: must be one of backlog, ready/],
+      [rest(system, 'GET', '/api/coord/tasks?limit=0', ADMIN_TOKEN), 400, /limit: must be from 1 to 1000/],
+      [rest(system, 'GET', '/api/coord/tasks?limit=lots', ADMIN_TOKEN), 400, /limit: must be a number/],
     ];
     for (const [request, code, message] of cases) {
       const res = await request;

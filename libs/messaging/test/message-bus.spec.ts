@@ -195,6 +195,13 @@ function requestReplyContract(name: string, start: () => Promise<Transport & { c
       await t?.close();
     });
 
+    it('turns an answer too large for the bus into PAYLOAD_TOO_LARGE at once, not a time-out', async () => {
+      const started = Date.now();
+      const error = await rejectionOf(t.bus.request(S.echo, query({ text: 'x'.repeat(920 * 1024) }), 5_000));
+      expect(error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/more than the 921600 bytes the message bus carries/) });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+
     it("returns the handler's value", async () => {
       const answer = await t.bus.request<{ payload: unknown; actor: unknown; instance: string }>(S.echo, query({ text: 'hello', n: 42, list: [1, 'two', null] }));
       expect(answer).toEqual({

@@ -71,6 +71,8 @@ export const ListTasksInput = z.strictObject({
   projectId: uuid().optional(),
   specialization: specializationCode.optional(),
   assigneeId: uuid().optional(),
+  /** Most rows in one answer (a query string's "500" is read as a number). */
+  limit: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000').default(500),
 });
 export type ListTasksInput = z.infer<typeof ListTasksInput>;
 

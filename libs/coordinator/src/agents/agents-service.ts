@@ -111,7 +111,7 @@ export class AgentsService {
     if (filter.status) query.andWhere('a.status = :status', { status: filter.status });
     if (filter.ownerEmployeeId) query.andWhere('a.ownerEmployeeId = :owner', { owner: filter.ownerEmployeeId });
     if (filter.specialization) query.andWhere(':spec = ANY(a.specializationCodes)', { spec: filter.specialization });
-    return (await query.getMany()).map(agentViewOfRow);
+    return (await query.take(filter.limit).getMany()).map(agentViewOfRow);
   }
 
   async get(envelope: QueryEnvelope): Promise<AgentView> {

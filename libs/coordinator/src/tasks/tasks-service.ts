@@ -219,7 +219,7 @@ export class TasksService {
     if (filter.projectId) query.andWhere('t.projectId = :projectId', { projectId: filter.projectId });
     if (filter.specialization) query.andWhere('t.requiredSpecializationCode = :spec', { spec: filter.specialization });
     if (filter.assigneeId) query.andWhere('t.assigneeId = :assignee', { assignee: filter.assigneeId });
-    return (await query.getMany()).map(taskViewOfRow);
+    return (await query.take(filter.limit).getMany()).map(taskViewOfRow);
   }
 
   /** Reads the task's own stream, so a caller sees its own writes at once. */

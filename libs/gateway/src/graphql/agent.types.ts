@@ -62,6 +62,7 @@ export class AgentFilter {
   @Field(() => AgentStatusEnum, { nullable: true }) status?: string;
   @Field({ nullable: true }) specialization?: string;
   @Field(() => ID, { nullable: true }) ownerEmployeeId?: string;
+  @Field(() => Int, { nullable: true, description: 'Most agents in the answer: 1 to 1000, default 500.' }) limit?: number;
 }
 
 @ObjectType()

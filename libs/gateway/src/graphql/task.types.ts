@@ -48,6 +48,7 @@ export class TaskFilter {
   @Field(() => ID, { nullable: true }) projectId?: string;
   @Field({ nullable: true }) specialization?: string;
   @Field(() => ID, { nullable: true }) assigneeId?: string;
+  @Field(() => Int, { nullable: true, description: 'Most tasks in the answer: 1 to 1000, default 500.' }) limit?: number;
 }
 
 @ObjectType()
