@@ -10,8 +10,8 @@ import { gql, poll, rest, startService, stopAllServices, subscribe, type Service
 
 /**
  * The services as separate processes on the real Postgres and NATS: two coordinators in one queue
- * group behind one gateway. The coordinator subjects are fixed, so this must be the only suite
- * that runs coordinators on the shared NATS server.
+ * group behind one gateway, with schema and subject prefixes of their own so that other suites
+ * running services on the same servers cannot answer for them.
  */
 
 const AGENT_FIELDS = 'agentId employeeId name specializationCodes status statusMetadata lastHeartbeatAt revision';
@@ -31,6 +31,7 @@ describeWith({ postgres: true, nats: true }, 'separate processes: two coordinato
     DATABASE_URL: TEST_DATABASE_URL,
     NATS_URL: TEST_NATS_URL,
     AUTOCODER_SCHEMA_PREFIX: prefix,
+    AUTOCODER_NATS_PREFIX: prefix,
     AUTOCODER_HOME: home,
     AUTOCODER_ADMIN_TOKEN: adminToken,
     EVENTSTORE_URL: undefined,
@@ -79,15 +80,15 @@ describeWith({ postgres: true, nats: true }, 'separate processes: two coordinato
   const registrationsLoggedBy = (service: ServiceProcess) => service.stdout().split('\n').filter((line) => line.includes('"msg":"agent registered"')).length;
 
   beforeAll(async () => {
-    // Another coordinator on this NATS server would answer our requests from its own database.
+    // Nothing may answer our prefixed subjects before our own coordinators start.
     const nc = await connect({ servers: TEST_NATS_URL, timeout: 3000, reconnect: false });
     try {
-      const answered = await nc.request(Subjects.coordinator.listAgents, new TextEncoder().encode('{}'), { timeout: 1000 }).then(
+      const answered = await nc.request(`${prefix}.${Subjects.coordinator.listAgents}`, new TextEncoder().encode('{}'), { timeout: 1000 }).then(
         () => true,
         (error: { code?: string }) => error.code !== '503',
       );
       if (answered) {
-        throw new Error(`something already serves ${Subjects.coordinator.listAgents} on ${TEST_NATS_URL}: stop other coordinators before running this suite`);
+        throw new Error(`something already serves ${prefix}.${Subjects.coordinator.listAgents} on ${TEST_NATS_URL}`);
       }
     } finally {
       await nc.close();

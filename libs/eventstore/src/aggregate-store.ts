@@ -54,7 +54,7 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
     return { state: cached.state, revision: cached.revision };
   }
 
-  async handle(stream: string, command: Command, context: CommandContext, maxAttempts = 8): Promise<Handled<State, Event>> {
+  async handle(stream: string, command: Command, context: CommandContext, maxAttempts = 30): Promise<Handled<State, Event>> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.catchUp(stream);
       if (current.recentCommandIds.includes(context.commandId)) {
@@ -80,6 +80,12 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
       const expected: ExpectedRevision = current.revision === null ? 'no_stream' : current.revision;
       try {
         const result = await this.store.append(stream, newEvents, expected);
+        if (result.duplicate) {
+          // Another process appended this very command's events first: report what is stored.
+          this.cache.delete(stream);
+          const stored = await this.catchUp(stream);
+          return { state: stored.state, revision: stored.revision, events: [], alreadyApplied: true, position: null };
+        }
         const state = decided.reduce((s, e) => this.decider.evolve(s, e), current.state);
         this.remember(stream, {
           state,
@@ -88,7 +94,11 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
         });
         return { state, revision: result.nextExpectedRevision, events: decided, alreadyApplied: false, position: result.position };
       } catch (error) {
-        if (isWrongExpectedRevision(error) && attempt < maxAttempts) continue;
+        if (isWrongExpectedRevision(error) && attempt < maxAttempts) {
+          // Writers that collided would collide again in lock-step: spread them out a little.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+          continue;
+        }
         throw error;
       }
     }

@@ -38,6 +38,8 @@ export interface AppendResult {
   nextExpectedRevision: number;
   /** Global position of the last appended event. */
   position: number;
+  /** True when every event was already stored by an earlier append of the same ids: nothing was written. */
+  duplicate?: boolean;
 }
 
 export interface ReadStreamOptions {

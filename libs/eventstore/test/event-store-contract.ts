@@ -127,7 +127,7 @@ export function eventStoreContract(open: () => Promise<ContractHarness>) {
     const batch = [event('A'), event('B')];
     const first = await store.append(stream, batch, 'no_stream');
     const again = await store.append(stream, batch, 'no_stream');
-    expect(again).toEqual(first);
+    expect({ nextExpectedRevision: again.nextExpectedRevision, position: again.position }).toEqual(first);
     const onceMore = await store.append(stream, batch, 'any');
     expect(onceMore.nextExpectedRevision).toBe(1);
     expect(await store.readStream(stream)).toHaveLength(2);

@@ -53,6 +53,9 @@ function taskActor(actor: Actor, employeeId: string | undefined, what: string): 
 
 /** The task pipeline's use cases: load, decide, append; reads from the tasks read model. */
 export class TasksService {
+  /** Tasks a claim-next request of this instance is trying right now. */
+  private readonly claiming = new Set<string>();
+
   constructor(
     private readonly aggregates: AggregateStore<TaskCommand, TaskEvent, TaskState>,
     private readonly commands: CommandLog,
@@ -123,9 +126,13 @@ export class TasksService {
           .addOrderBy('t.taskId', 'ASC')
           .limit(25);
         if (input.projectId) query.andWhere('t.projectId = :projectId', { projectId: input.projectId });
-        const candidates = await query.getMany();
-        if (candidates.length === 0) return { value: null };
+        const found = await query.getMany();
+        if (found.length === 0) return { value: null };
+        // Concurrent requests would all try the same best task first; each tries first the best one
+        // this instance is not already claiming, and the busy ones last.
+        const candidates = [...found.filter((t) => !this.claiming.has(t.taskId)), ...found.filter((t) => this.claiming.has(t.taskId))];
         for (const candidate of candidates) {
+          this.claiming.add(candidate.taskId);
           try {
             // Each attempt is its own command on its own stream, named after the request.
             const value = await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, nameBasedUuid(`${envelope.commandId}/${candidate.taskId}`));
@@ -133,6 +140,8 @@ export class TasksService {
           } catch (error) {
             const lost = error instanceof AutocoderError && [ErrorCodes.AlreadyClaimed, ErrorCodes.InvalidTransition, ErrorCodes.DependenciesNotDone].includes(error.code as never);
             if (!lost) throw error;
+          } finally {
+            this.claiming.delete(candidate.taskId);
           }
         }
       }

@@ -130,7 +130,11 @@ export class PostgresEventStore implements EventStore {
       case 'ok':
       case 'duplicate':
         if (outcome === 'ok' && events.length) this.signal.fire();
-        return { nextExpectedRevision: current ?? -1, position: last_position === null ? -1 : Number(last_position) };
+        return {
+          nextExpectedRevision: current ?? -1,
+          position: last_position === null ? -1 : Number(last_position),
+          ...(outcome === 'duplicate' ? { duplicate: true } : {}),
+        };
       case 'wrong_expected_revision':
         throw new WrongExpectedRevisionError(stream, expectedRevision, current);
       case 'event_id_conflict':

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { TEST_DATABASE_URL, describeWith, uniqueSchema } from '@autocoder/testing';
+import { Pool } from 'pg';
+import { AggregateStore, PostgresEventStore, type Decider } from '../src';
+
+type Event = { type: 'Counted'; data: { by: number; at: string } };
+type Command = { type: 'Count'; data: { by: number; at: string } };
+const counter: Decider<Command, Event, { total: number; last: string | null }> = {
+  decide: (command) => [{ type: 'Counted', data: command.data }],
+  evolve: (state, event) => ({ total: state.total + event.data.by, last: event.data.at }),
+  initialState: { total: 0, last: null },
+};
+const context = (commandId: string) => ({ commandId, correlationId: commandId, actor: 'test', time: new Date().toISOString() });
+
+describeWith({ postgres: true }, 'AggregateStore on the real Postgres', () => {
+  const schema = uniqueSchema('agg');
+  let pool: Pool;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 8 });
+    store = await PostgresEventStore.open({ pool, schema });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await pool?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool?.end();
+  });
+
+  it('retries on a conflict so concurrent commands on one stream all apply, in some order', async () => {
+    const stream = `counter-${randomUUID()}`;
+    const instances = [new AggregateStore(store, counter), new AggregateStore(store, counter), new AggregateStore(store, counter)];
+    await Promise.all(Array.from({ length: 12 }, (_, i) => instances[i % 3].handle(stream, { type: 'Count', data: { by: 1, at: `t${i}` } }, context(randomUUID()))));
+    expect((await instances[0].load(stream)).state.total).toBe(12);
+    expect(await store.readStream(stream)).toHaveLength(12);
+  });
+
+  it('applies one command id once across instances, and the one that lost reports what is stored', async () => {
+    const stream = `counter-${randomUUID()}`;
+    const [one, two] = [new AggregateStore(store, counter), new AggregateStore(store, counter)];
+    const commandId = randomUUID();
+    // The same command decided twice with different clocks, as two instances sweeping at once would.
+    const results = await Promise.all([
+      one.handle(stream, { type: 'Count', data: { by: 5, at: 'first' } }, context(commandId)),
+      two.handle(stream, { type: 'Count', data: { by: 5, at: 'second' } }, context(commandId)),
+    ]);
+    expect(await store.readStream(stream)).toHaveLength(1);
+    const [applied] = results.filter((r) => !r.alreadyApplied);
+    const [lost] = results.filter((r) => r.alreadyApplied);
+    expect(applied.events).toHaveLength(1);
+    expect(lost.events).toEqual([]);
+    expect(lost.state).toEqual(applied.state);
+    expect((await two.load(stream)).state).toEqual((await one.load(stream)).state);
+  });
+});
