@@ -17,6 +17,7 @@ module.exports = {
   moduleNameMapper: { '^@autocoder/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   testTimeout: 60000,
-  // Suites start real processes and servers; two cores leave no room for more workers.
-  maxWorkers: 2,
+  // One suite at a time: suites start real servers and dozens of processes (the claim race runs 50),
+  // and on two cores two such suites side by side starve each other into time-outs.
+  maxWorkers: 1,
 };

@@ -51,10 +51,11 @@ export function eventStoreContract(open: () => Promise<ContractHarness>) {
   let harness: ContractHarness;
   let store: EventStore;
 
+  // Creating an embedded database on a busy machine can take a while.
   beforeAll(async () => {
     harness = await open();
     store = harness.store;
-  });
+  }, 180_000);
   afterAll(async () => harness?.close());
 
   it('appends to a new stream and reads back the whole envelope', async () => {
