@@ -1,25 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { Subjects, type Actor, type ClaimResult, type TaskHeartbeatResult, type TaskView } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
-import { currentCorrelationId } from '@autocoder/platform';
 import { Inject, Injectable } from '@nestjs/common';
+import { BusClient } from './bus-client';
 import { MESSAGE_BUS } from './tokens';
 
 const S = Subjects.coordinator;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** The gateway's way to the coordinator's task pipeline. */
 @Injectable()
-export class TasksClient {
-  constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
-
-  private command<T>(subject: string, actor: Actor, payload: unknown, commandId?: string | null) {
-    const id = commandId && UUID.test(commandId) ? commandId.toLowerCase() : randomUUID();
-    return this.bus.request<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
-  }
-
-  private query<T>(subject: string, actor: Actor, payload: unknown) {
-    return this.bus.request<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+export class TasksClient extends BusClient {
+  constructor(@Inject(MESSAGE_BUS) bus: MessageBus) {
+    super(bus);
   }
 
   create(actor: Actor, input: unknown, commandId?: string | null) {
