@@ -10,6 +10,7 @@ import { availableParallelism, cpus, platform, release, totalmem } from 'node:os
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '@autocoder/testing';
+import { runCoordinatorBench } from './coordinator-bench';
 import { runEventStoreBench } from './eventstore-bench';
 
 export interface BenchContext {
@@ -34,6 +35,10 @@ export const BENCHMARKS: Record<string, { description: string; run: Benchmark }>
   eventstore: {
     description: 'Postgres event store: appends (single and batched) and subscriber catch-up vs plain INSERT/SELECT',
     run: runEventStoreBench,
+  },
+  coordinator: {
+    description: 'coordinator child process: 200 agents over NATS claim-next, heartbeat and finish 10,000 tasks vs the raw append rate',
+    run: runCoordinatorBench,
   },
 };
 
