@@ -8,7 +8,7 @@ export interface CommandLogOptions {
   schema: string;
   /** A second request with the same id waits this long for the first one's answer. */
   waitForFirstMs?: number;
-  /** A command still pending after this long is taken to have died with its process. */
+  /** A pending command whose process has not shown life for this long is taken to have died. */
   staleAfterMs?: number;
   /** Answers marked sensitive (they carry a secret shown once) are redacted after this long. */
   sensitiveRetentionMs?: number;
@@ -76,10 +76,18 @@ export class CommandLog {
   }
 
   private async execute<T>(commandId: string, execute: () => Promise<CommandOutcome<T>>): Promise<T> {
+    // A command still running keeps its claim fresh, so a retry waits for it rather than taking
+    // it over: only one whose process died goes stale.
+    const keepAlive = setInterval(() => {
+      this.options.pool
+        .query(`UPDATE ${this.table} SET started_at = now() WHERE command_id = $1 AND reply IS NULL`, [commandId])
+        .catch(() => undefined);
+    }, Math.max(this.options.staleAfterMs / 3, 10));
     let outcome: CommandOutcome<T>;
     try {
       outcome = await execute();
     } catch (error) {
+      clearInterval(keepAlive);
       if (error instanceof AutocoderError) {
         await this.answer(commandId, { ok: false, error: error.toBody() }, null);
       } else {
@@ -87,6 +95,7 @@ export class CommandLog {
       }
       throw error;
     }
+    clearInterval(keepAlive);
     const redacted = outcome.redacted === undefined ? null : ({ ok: true, value: outcome.redacted } as Reply<T>);
     await this.answer(commandId, { ok: true, value: outcome.value }, redacted);
     return outcome.value;

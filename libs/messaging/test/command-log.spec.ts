@@ -245,6 +245,23 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
     }, 20_000);
   });
 
+  it('does not take over a command that runs longer than staleAfterMs but is still alive', async () => {
+    const quick = await open({ staleAfterMs: 300, waitForFirstMs: 5_000 });
+    const command = envelope({ slow: true });
+    let runs = 0;
+    const slow = async () => {
+      runs += 1;
+      await sleep(1_200); // four times the staleness bound
+      return { value: `run ${runs}` };
+    };
+    const first = quick.run('test.slow', command, slow);
+    await sleep(100);
+    const retry = quick.run('test.slow', command, slow);
+    expect(await first).toBe('run 1');
+    expect(await retry).toBe('run 1');
+    expect(runs).toBe(1);
+  }, 20_000);
+
   it('a retry of a command still running (not stale) waits, and gives up with UNAVAILABLE after waitForFirstMs', async () => {
     const impatient = await open({ waitForFirstMs: 200, staleAfterMs: 60_000 });
     let release!: () => void;

@@ -53,8 +53,8 @@ function taskActor(actor: Actor, employeeId: string | undefined, what: string): 
 
 /** The task pipeline's use cases: load, decide, append; reads from the tasks read model. */
 export class TasksService {
-  /** Tasks a claim-next request of this instance is trying right now. */
-  private readonly claiming = new Set<string>();
+  /** Tasks claim-next requests of this instance are trying right now, and how many of them. */
+  private readonly claiming = new Map<string, number>();
 
   constructor(
     private readonly aggregates: AggregateStore<TaskCommand, TaskEvent, TaskState>,
@@ -115,38 +115,48 @@ export class TasksService {
     return this.commands.run(subject, envelope, async () => {
       const agent = await this.agents(actor.agentId);
       if (!agent || agent.specializationCodes.length === 0) return { value: null };
-      for (let page = 0; page < 10; page++) {
-        const query = this.rows
-          .createQueryBuilder('t')
-          .where(`t.status = 'ready'`)
-          .andWhere('t.requiredSpecializationCode IN (:...codes)', { codes: agent.specializationCodes })
-          .andWhere(`NOT EXISTS (SELECT 1 FROM unnest(t.depends_on) AS d(id) LEFT JOIN ${this.schema}.tasks x ON x.task_id = d.id WHERE x.status IS DISTINCT FROM 'done')`)
-          .orderBy('t.priority', 'ASC')
-          .addOrderBy('t.createdAt', 'ASC')
-          .addOrderBy('t.taskId', 'ASC')
-          .limit(25);
-        if (input.projectId) query.andWhere('t.projectId = :projectId', { projectId: input.projectId });
-        const found = await query.getMany();
-        if (found.length === 0) return { value: null };
-        // Concurrent requests would all try the same best task first; each tries first the best one
-        // this instance is not already claiming, and the busy ones last.
-        const candidates = [...found.filter((t) => !this.claiming.has(t.taskId)), ...found.filter((t) => this.claiming.has(t.taskId))];
+      const tried = new Set<string>();
+      for (;;) {
+        // The best tasks nobody in this instance is claiming right now; if every ready task is being
+        // claimed here, those too (their claims may fail). Null only when no untried task is ready.
+        const free = await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried, ...this.claiming.keys()]);
+        const candidates = free.length ? free : await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried]);
+        if (candidates.length === 0) return { value: null };
         for (const candidate of candidates) {
-          this.claiming.add(candidate.taskId);
+          if (free.length && this.claiming.has(candidate.taskId)) continue; // taken up here meanwhile
+          tried.add(candidate.taskId);
+          this.claiming.set(candidate.taskId, (this.claiming.get(candidate.taskId) ?? 0) + 1);
           try {
             // Each attempt is its own command on its own stream, named after the request.
-            const value = await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, nameBasedUuid(`${envelope.commandId}/${candidate.taskId}`));
-            return { value };
+            const commandId = nameBasedUuid(`${envelope.commandId}/${candidate.taskId}`);
+            return { value: await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, commandId, agent) };
           } catch (error) {
             const lost = error instanceof AutocoderError && [ErrorCodes.AlreadyClaimed, ErrorCodes.InvalidTransition, ErrorCodes.DependenciesNotDone].includes(error.code as never);
             if (!lost) throw error;
           } finally {
-            this.claiming.delete(candidate.taskId);
+            const holders = this.claiming.get(candidate.taskId)! - 1;
+            if (holders) this.claiming.set(candidate.taskId, holders);
+            else this.claiming.delete(candidate.taskId);
           }
         }
       }
-      return { value: null };
     });
+  }
+
+  /** Ready tasks for these specializations whose dependencies are done: priority, then age. */
+  private readyCandidates(codes: string[], projectId: string | undefined, excluded: string[]) {
+    const query = this.rows
+      .createQueryBuilder('t')
+      .where(`t.status = 'ready'`)
+      .andWhere('t.requiredSpecializationCode IN (:...codes)', { codes })
+      .andWhere(`NOT EXISTS (SELECT 1 FROM unnest(t.depends_on) AS d(id) LEFT JOIN ${this.schema}.tasks x ON x.task_id = d.id WHERE x.status IS DISTINCT FROM 'done')`)
+      .orderBy('t.priority', 'ASC')
+      .addOrderBy('t.createdAt', 'ASC')
+      .addOrderBy('t.taskId', 'ASC')
+      .limit(10);
+    if (excluded.length) query.andWhere('NOT (t.taskId = ANY(:excluded::uuid[]))', { excluded });
+    if (projectId) query.andWhere('t.projectId = :projectId', { projectId });
+    return query.getMany();
   }
 
   private claimer(actor: Actor, employeeId: string) {
@@ -155,8 +165,16 @@ export class TasksService {
     return who;
   }
 
-  private async claimOne(taskId: string, actor: Extract<TaskActor, { kind: 'agent' }>, leaseTtlSec: number, override: boolean, envelope: CommandEnvelope, commandId: string): Promise<ClaimResult> {
-    const agent = await this.agents(actor.agentId);
+  private async claimOne(
+    taskId: string,
+    actor: Extract<TaskActor, { kind: 'agent' }>,
+    leaseTtlSec: number,
+    override: boolean,
+    envelope: CommandEnvelope,
+    commandId: string,
+    known?: { specializationCodes: string[] },
+  ): Promise<ClaimResult> {
+    const agent = known ?? (await this.agents(actor.agentId));
     if (!agent) throw new AutocoderError(ErrorCodes.Unauthenticated, `agent ${actor.agentId} is not registered`);
     const task = await this.aggregates.load(taskStreamName(taskId));
     const dependsOn = task.state.exists ? task.state.dependsOn : [];
