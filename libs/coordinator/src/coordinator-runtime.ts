@@ -93,6 +93,7 @@ export class CoordinatorRuntime {
         return state.exists ? { employeeId: state.profile.employeeId, specializationCodes: state.profile.specializationCodes } : null;
       },
       options.logger,
+      () => tasksProjector.checkpoint,
     );
     const tasksProjector = new Projector<TaskView>({
       store: options.store,

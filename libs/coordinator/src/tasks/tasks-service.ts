@@ -55,6 +55,8 @@ function taskActor(actor: Actor, employeeId: string | undefined, what: string): 
 export class TasksService {
   /** Tasks claim-next requests of this instance are trying right now, and how many of them. */
   private readonly claiming = new Map<string, number>();
+  /** Tasks this instance claimed whose claim the read model may not show yet, with the claim's position. */
+  private readonly recentlyClaimed = new Map<string, number>();
 
   constructor(
     private readonly aggregates: AggregateStore<TaskCommand, TaskEvent, TaskState>,
@@ -62,7 +64,16 @@ export class TasksService {
     private readonly dataSource: DataSource,
     private readonly agents: AgentLookup,
     private readonly logger: Logger,
+    /** How far the tasks read model has got (global position), to know which claims it shows. */
+    private readonly projectedPosition: () => number | null = () => null,
   ) {}
+
+  /** Still ready in the read model only because it lags: candidates nobody should try again. */
+  private claimedNotYetProjected(): string[] {
+    const projected = this.projectedPosition() ?? -1;
+    for (const [taskId, position] of this.recentlyClaimed) if (position <= projected) this.recentlyClaimed.delete(taskId);
+    return [...this.recentlyClaimed.keys()];
+  }
 
   private get rows() {
     return this.dataSource.getRepository(TaskRow);
@@ -119,17 +130,19 @@ export class TasksService {
       for (;;) {
         // The best tasks nobody in this instance is claiming right now; if every ready task is being
         // claimed here, those too (their claims may fail). Null only when no untried task is ready.
-        const free = await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried, ...this.claiming.keys()]);
+        const free = await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried, ...this.claiming.keys(), ...this.claimedNotYetProjected()]);
         const candidates = free.length ? free : await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried]);
         if (candidates.length === 0) return { value: null };
         for (const candidate of candidates) {
-          if (free.length && this.claiming.has(candidate.taskId)) continue; // taken up here meanwhile
+          // Taken up, or taken, here since the query ran.
+          if (free.length && (this.claiming.has(candidate.taskId) || this.recentlyClaimed.has(candidate.taskId))) continue;
           tried.add(candidate.taskId);
           this.claiming.set(candidate.taskId, (this.claiming.get(candidate.taskId) ?? 0) + 1);
           try {
             // Each attempt is its own command on its own stream, named after the request.
             const commandId = nameBasedUuid(`${envelope.commandId}/${candidate.taskId}`);
-            return { value: await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, commandId, agent) };
+            const claimed = await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, commandId, agent);
+            return { value: claimed };
           } catch (error) {
             const lost = error instanceof AutocoderError && [ErrorCodes.AlreadyClaimed, ErrorCodes.InvalidTransition, ErrorCodes.DependenciesNotDone].includes(error.code as never);
             if (!lost) throw error;
@@ -153,7 +166,8 @@ export class TasksService {
       .orderBy('t.priority', 'ASC')
       .addOrderBy('t.createdAt', 'ASC')
       .addOrderBy('t.taskId', 'ASC')
-      .limit(10);
+      // Enough that concurrent requests, each taking the first one still free, rarely run out.
+      .limit(50);
     if (excluded.length) query.andWhere('NOT (t.taskId = ANY(:excluded::uuid[]))', { excluded });
     if (projectId) query.andWhere('t.projectId = :projectId', { projectId });
     return query.getMany();
@@ -199,6 +213,7 @@ export class TasksService {
       contextOf(envelope, commandId),
     );
     const view = this.handled(handled, envelope);
+    if (handled.position !== null) this.recentlyClaimed.set(taskId, handled.position);
     this.logger.info({ taskId, employeeId: actor.employeeId, fencingToken: view.fencingToken, leaseExpiresAt: view.leaseExpiresAt }, 'task claimed');
     return { task: view, leaseExpiresAt: view.leaseExpiresAt!, fencingToken: view.fencingToken! };
   }
