@@ -1,10 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { TEST_DATABASE_URL, TEST_NATS_URL, describeWith, uniqueSchema } from '@autocoder/testing';
+import { randomUUID } from 'node:crypto';
+import { TEST_DATABASE_URL, describeWith } from '@autocoder/testing';
 import { Client } from 'pg';
 import { rest, startService, stopAllServices, type ServiceProcess } from './src/processes';
+import { isolatedInstallation } from './src/isolated-installation';
 
 /**
  * Lease deadlines live in the events, not in a process: a coordinator killed right after handing
@@ -24,25 +22,10 @@ interface Agent {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWith({ postgres: true, nats: true }, 'lease expiry across a coordinator restart (separate processes, Postgres and NATS)', () => {
-  const prefix = uniqueSchema('lease');
-  const natsPrefix = `${prefix}-${randomBytes(3).toString('hex')}`;
-  const schemas = [`${prefix}_eventstore`, `${prefix}_coordinator`];
-  const home = mkdtempSync(join(tmpdir(), 'autocoder-lease-'));
-  const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
+  const installation = isolatedInstallation('lease');
+  const { prefix, adminToken, env } = installation;
   const projectId = randomUUID();
   const creator = randomUUID();
-  const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    NATS_URL: TEST_NATS_URL,
-    AUTOCODER_SCHEMA_PREFIX: prefix,
-    AUTOCODER_NATS_PREFIX: natsPrefix,
-    AUTOCODER_HOME: home,
-    AUTOCODER_ADMIN_TOKEN: adminToken,
-    EVENTSTORE_URL: undefined,
-    AUTOCODER_HEARTBEAT_INTERVAL_SEC: undefined,
-    AUTOCODER_AGENT_OFFLINE_AFTER_SEC: undefined,
-    LOG_LEVEL: 'info',
-  };
 
   const suiteStarted = Date.now();
   const timings: Record<string, unknown> = {};
@@ -137,14 +120,8 @@ describeWith({ postgres: true, nats: true }, 'lease expiry across a coordinator 
 
   afterAll(async () => {
     await stopAllServices('SIGTERM', 10_000);
-    rmSync(home, { recursive: true, force: true });
-    try {
-      for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      const { rows } = await db.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
-      expect(rows).toEqual([]);
-    } finally {
-      await db.end();
-    }
+    await db.end();
+    expect(await installation.remove()).toEqual([]);
     timings.suiteMs = Date.now() - suiteStarted;
     // eslint-disable-next-line no-console
     console.log(`lease expiry restart timings: ${JSON.stringify(timings)}`);

@@ -1,11 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Subjects } from '@autocoder/contracts';
-import { TEST_DATABASE_URL, TEST_NATS_URL, describeWith, uniqueSchema } from '@autocoder/testing';
+import { TEST_NATS_URL, describeWith } from '@autocoder/testing';
 import { connect } from 'nats';
-import { Client } from 'pg';
+import { isolatedInstallation } from './src/isolated-installation';
 import { gql, poll, rest, startService, stopAllServices, subscribe, type ServiceProcess, type Subscription } from './src/processes';
 
 /**
@@ -23,22 +21,8 @@ interface Registered {
 }
 
 describeWith({ postgres: true, nats: true }, 'separate processes: two coordinators and a gateway on Postgres and NATS', () => {
-  const prefix = uniqueSchema('e2e');
-  const schemas = [`${prefix}_eventstore`, `${prefix}_coordinator`];
-  const home = mkdtempSync(join(tmpdir(), 'autocoder-e2e-'));
-  const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
-  const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    NATS_URL: TEST_NATS_URL,
-    AUTOCODER_SCHEMA_PREFIX: prefix,
-    AUTOCODER_NATS_PREFIX: prefix,
-    AUTOCODER_HOME: home,
-    AUTOCODER_ADMIN_TOKEN: adminToken,
-    EVENTSTORE_URL: undefined,
-    AUTOCODER_HEARTBEAT_INTERVAL_SEC: undefined,
-    AUTOCODER_AGENT_OFFLINE_AFTER_SEC: undefined,
-    LOG_LEVEL: 'info',
-  };
+  const installation = isolatedInstallation('e2e');
+  const { natsPrefix, adminToken, env } = installation;
 
   let coordinator1: ServiceProcess;
   let coordinator2: ServiceProcess;
@@ -83,12 +67,12 @@ describeWith({ postgres: true, nats: true }, 'separate processes: two coordinato
     // Nothing may answer our prefixed subjects before our own coordinators start.
     const nc = await connect({ servers: TEST_NATS_URL, timeout: 3000, reconnect: false });
     try {
-      const answered = await nc.request(`${prefix}.${Subjects.coordinator.listAgents}`, new TextEncoder().encode('{}'), { timeout: 1000 }).then(
+      const answered = await nc.request(`${natsPrefix}.${Subjects.coordinator.listAgents}`, new TextEncoder().encode('{}'), { timeout: 1000 }).then(
         () => true,
         (error: { code?: string }) => error.code !== '503',
       );
       if (answered) {
-        throw new Error(`something already serves ${prefix}.${Subjects.coordinator.listAgents} on ${TEST_NATS_URL}`);
+        throw new Error(`something already serves ${natsPrefix}.${Subjects.coordinator.listAgents} on ${TEST_NATS_URL}`);
       }
     } finally {
       await nc.close();
@@ -98,16 +82,7 @@ describeWith({ postgres: true, nats: true }, 'separate processes: two coordinato
   afterAll(async () => {
     await updates?.close().catch(() => undefined);
     await stopAllServices('SIGTERM', 10_000);
-    rmSync(home, { recursive: true, force: true });
-    const client = new Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
-    await client.connect();
-    try {
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      const { rows } = await client.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
-      expect(rows).toEqual([]);
-    } finally {
-      await client.end();
-    }
+    expect(await installation.remove()).toEqual([]);
   }, 40_000);
 
   it('starts two coordinators and a gateway as separate processes', async () => {

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { TEST_DATABASE_URL, TEST_NATS_URL, describeWith, uniqueSchema } from '@autocoder/testing';
+import { TEST_DATABASE_URL, describeWith } from '@autocoder/testing';
 import { Client } from 'pg';
 import { REPO_ROOT, poll, rest, startService, stopAllServices, type ServiceProcess } from './src/processes';
+import { isolatedInstallation } from './src/isolated-installation';
 
 /**
  * Fifty agents, each a separate OS process (apps/tests/src/claimer.ts), race for twenty tasks
@@ -91,25 +90,10 @@ const children = new Set<import('node:child_process').ChildProcess>();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWith({ postgres: true, nats: true }, 'task claim race: 50 claimer processes, two coordinators, one gateway', () => {
-  const prefix = uniqueSchema('race');
-  const natsPrefix = `${prefix}-${randomBytes(3).toString('hex')}`;
-  const schemas = [`${prefix}_eventstore`, `${prefix}_coordinator`];
-  const home = mkdtempSync(join(tmpdir(), 'autocoder-race-'));
-  const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
+  const installation = isolatedInstallation('race');
+  const { prefix, adminToken, env } = installation;
   const projectId = randomUUID();
   const creator = randomUUID();
-  const env = {
-    DATABASE_URL: TEST_DATABASE_URL,
-    NATS_URL: TEST_NATS_URL,
-    AUTOCODER_SCHEMA_PREFIX: prefix,
-    AUTOCODER_NATS_PREFIX: natsPrefix,
-    AUTOCODER_HOME: home,
-    AUTOCODER_ADMIN_TOKEN: adminToken,
-    EVENTSTORE_URL: undefined,
-    AUTOCODER_HEARTBEAT_INTERVAL_SEC: undefined,
-    AUTOCODER_AGENT_OFFLINE_AFTER_SEC: undefined,
-    LOG_LEVEL: 'info',
-  };
 
   const suiteStarted = Date.now();
   const timings: Record<string, number | string> = {};
@@ -324,14 +308,8 @@ describeWith({ postgres: true, nats: true }, 'task claim race: 50 claimer proces
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     await stopAllServices('SIGTERM', 10_000);
-    rmSync(home, { recursive: true, force: true });
-    try {
-      for (const schema of schemas) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      const { rows } = await db.query('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
-      expect(rows).toEqual([]);
-    } finally {
-      await db.end();
-    }
+    await db.end();
+    expect(await installation.remove()).toEqual([]);
     timings.suiteMs = Date.now() - suiteStarted;
     // eslint-disable-next-line no-console
     console.log(`task claim race timings: ${JSON.stringify(timings)}`);
