@@ -1,5 +1,8 @@
 import { AutocoderError, type AgentEvent, type AgentProfile } from '@autocoder/contracts';
+import { deciderSpec } from '@autocoder/testing';
 import { agentDecider, type AgentCommand } from '../src/agents/agent';
+
+const given = deciderSpec(agentDecider);
 import { agentIdFor, agentIdOfApiKey, apiKeyMatches, issueApiKey } from '../src/agents/api-key';
 
 const employeeId = '7f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -14,26 +17,6 @@ const profile: AgentProfile = {
 };
 const registered: AgentEvent = { type: 'AgentRegistered', data: { agentId, ...profile, apiKeyHash: 'h1', registeredAt: '2026-11-21T10:00:00.000Z' } };
 
-/** given events / when command / then events (or error) */
-const given = (...events: AgentEvent[]) => ({
-  when: (command: AgentCommand) => {
-    const state = events.reduce(agentDecider.evolve, agentDecider.initialState);
-    return {
-      then: (expected: AgentEvent[]) => expect(agentDecider.decide(command, state)).toEqual(expected),
-      thenFails: (code: string, message: RegExp) => {
-        let thrown: unknown;
-        try {
-          agentDecider.decide(command, state);
-        } catch (error) {
-          thrown = error;
-        }
-        expect(thrown).toBeInstanceOf(AutocoderError);
-        expect(thrown).toMatchObject({ code });
-        expect((thrown as Error).message).toMatch(message);
-      },
-    };
-  },
-});
 
 const register = (p: AgentProfile, apiKeyHash = 'h2', now = '2026-11-21T11:00:00.000Z'): AgentCommand => ({ type: 'RegisterAgent', data: { agentId, profile: p, apiKeyHash, now } });
 const heartbeat = (now: string, who = employeeId): AgentCommand => ({

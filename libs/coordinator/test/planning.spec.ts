@@ -1,3 +1,4 @@
+import { deciderSpec } from '@autocoder/testing';
 import { AutocoderError, type DecisionEvent, type PlanEvent } from '@autocoder/contracts';
 import { decisionDecider, type DecisionCommand } from '../src/planning/decision';
 import type { CreateDocumentData, ReviseDocumentData } from '../src/planning/document';
@@ -11,29 +12,6 @@ const asAdmin = { author: 'admin', authorEmployeeId: null };
 const T0 = '2026-11-21T10:00:00.000Z';
 const at = (sec: number) => new Date(Date.parse(T0) + sec * 1000).toISOString();
 
-/** given events / when command / then events (or error), for any decider. */
-const givenWith =
-  <C, E extends { type: string; data: unknown }, S>(decider: { decide(c: C, s: S): E[]; evolve(s: S, e: E): S; initialState: S }) =>
-  (...events: E[]) => ({
-    when: (command: C) => {
-      const state = events.reduce(decider.evolve, decider.initialState);
-      const run = () => decider.decide(command, state);
-      return {
-        then: (expected: E[]) => expect(run()).toEqual(expected),
-        thenFails: (code: string, message: RegExp) => {
-          let thrown: unknown;
-          try {
-            run();
-          } catch (error) {
-            thrown = error;
-          }
-          expect(thrown).toBeInstanceOf(AutocoderError);
-          expect(thrown).toMatchObject({ code });
-          expect((thrown as Error).message).toMatch(message);
-        },
-      };
-    },
-  });
 
 const create = (over: Partial<CreateDocumentData> = {}): CreateDocumentData => ({
   id,
@@ -55,7 +33,7 @@ const revise = (over: Partial<ReviseDocumentData> = {}): ReviseDocumentData => (
 });
 
 describe('plan decider', () => {
-  const given = givenWith(planDecider);
+  const given = deciderSpec(planDecider);
   const created: PlanEvent = { type: 'PlanCreated', data: { planId: id, projectId, title: 'Coordinator API Plan', bodyMarkdown: '...', ...asAdmin, createdAt: at(0) } };
   const revised = (revision: number, title: string, bodyMarkdown: string, sec = 60): PlanEvent => ({
     type: 'PlanRevised',
@@ -104,7 +82,7 @@ describe('plan decider', () => {
 });
 
 describe('decision decider', () => {
-  const given = givenWith(decisionDecider);
+  const given = deciderSpec(decisionDecider);
   const recorded: DecisionEvent = {
     type: 'DecisionRecorded',
     data: { decisionId: id, projectId, title: 'Use Next.js', bodyMarkdown: 'Why we chose it', ...asAgent, recordedAt: at(0) },

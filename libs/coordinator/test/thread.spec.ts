@@ -1,4 +1,5 @@
 import { AutocoderError, type ThreadEvent } from '@autocoder/contracts';
+import { deciderSpec } from '@autocoder/testing';
 import { threadDecider, type ChatActor, type ThreadCommand } from '../src/chat/thread';
 
 const threadId = '5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
@@ -11,28 +12,8 @@ const someoneElse = 'eeeeeeee-0000-4000-8000-000000000002';
 const T0 = '2026-11-21T10:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 
-/** given events / when command / then events (or error) */
-const given = (...events: ThreadEvent[]) => ({
-  when: (command: ThreadCommand) => {
-    const state = events.reduce(threadDecider.evolve, threadDecider.initialState);
-    const run = () => threadDecider.decide(command, state);
-    return {
-      then: (expected: ThreadEvent[]) => expect(run()).toEqual(expected),
-      thenFails: (code: string, message: RegExp) => {
-        let thrown: unknown;
-        try {
-          run();
-        } catch (error) {
-          thrown = error;
-        }
-        expect(thrown).toBeInstanceOf(AutocoderError);
-        expect(thrown).toMatchObject({ code });
-        expect((thrown as Error).message).toMatch(message);
-        return thrown as AutocoderError;
-      },
-    };
-  },
-});
+
+const given = deciderSpec(threadDecider);
 
 type Post = ThreadCommand['data'];
 const post = (over: Partial<Post> = {}): ThreadCommand => ({
