@@ -44,9 +44,10 @@ import {
   type TaskHeartbeatResult,
   type TaskView,
 } from '@autocoder/contracts';
-import { PostgresEventStore, type ExpectedRevision, type NewEvent } from '@autocoder/eventstore';
+import { PostgresEventStore, type ExpectedRevision } from '@autocoder/eventstore';
 import { NatsMessageBus } from '@autocoder/messaging';
 import { TEST_NATS_URL, uniqueSchema } from '@autocoder/testing';
+import { makeEvent, withTimeout } from './eventstore-bench';
 import type { BenchContext, BenchRow } from './main';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..');
@@ -131,13 +132,6 @@ const percentile = (values: number[], p: number) => {
 const lat = (values: number[]) =>
   values.length ? `p50 ${percentile(values, 50).toFixed(1)} ms / p99 ${percentile(values, 99).toFixed(1)} ms / max ${percentile(values, 100).toFixed(0)} ms (n=${values.length})` : 'n=0';
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Runs `count` jobs with at most `width` in flight; the first failure stops handing out more. */
 async function bounded(count: number, width: number, job: (i: number) => Promise<void>) {
@@ -162,19 +156,6 @@ async function bounded(count: number, width: number, job: (i: number) => Promise
 // ---------------------------------------------------------------------------------------------
 // the raw append baseline (a port of `eventstore` benchmark 1, store side only)
 
-const makeEvent = (writer: number, seq: number): NewEvent => ({
-  id: randomUUID(),
-  type: 'bench.TaskProgressed',
-  data: {
-    taskId: `task-${writer}`,
-    seq,
-    status: 'in_progress',
-    progress: seq % 100,
-    note: 'benchmark event: the agent reports progress on its task and names the files it touched',
-    files: ['libs/eventstore/src/event-store.ts', 'tools/bench/src/main.ts'],
-  },
-  metadata: { correlationId: randomUUID(), causationId: null, commandId: randomUUID(), actor: `agent:bench-${writer}`, time: new Date().toISOString() },
-});
 
 /** Events/s of `writers` concurrent single-event appenders on a fresh store of `appendFill` events; median of rounds. */
 async function rawAppendRate(ctx: BenchContext, schema: string, o: CoordinatorBenchOptions): Promise<{ rate: number; rounds: number[]; latencies: number[] }> {

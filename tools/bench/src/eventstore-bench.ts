@@ -54,7 +54,7 @@ export const EVENTSTORE_BENCH_DEFAULTS: EventStoreBenchOptions = {
 };
 
 /** An event shaped like the control plane's own: a few ids, a status, a short text. */
-const makeEvent = (writer: number, seq: number): NewEvent => ({
+export const makeEvent = (writer: number, seq: number): NewEvent => ({
   id: randomUUID(),
   type: 'bench.TaskProgressed',
   data: {
@@ -85,7 +85,7 @@ interface PhaseResult {
   latencies: number[];
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
