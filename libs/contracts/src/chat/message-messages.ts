@@ -1,3 +1,4 @@
+import type { MessagePosted } from './message-events';
 import { z } from 'zod';
 import { uuid } from '../validation';
 
@@ -47,17 +48,10 @@ export const ListMessagesInput = z.strictObject({
 });
 export type ListMessagesInput = z.infer<typeof ListMessagesInput>;
 
-/** A chat message as every surface shows it. */
-export interface MessageView {
-  messageId: string;
-  threadId: string;
-  projectId: string;
-  taskId: string | null;
-  senderId: string;
-  messageType: string;
-  payload: Record<string, unknown>;
-  /** ISO 8601, UTC. */
-  postedAt: string;
+type MessagePostedData = MessagePosted['data'];
+
+/** A chat message as every surface shows it: the posted event plus its place in the thread. */
+export interface MessageView extends MessagePostedData {
   /** Zero-based place of the message in its thread. */
   sequence: number;
 }

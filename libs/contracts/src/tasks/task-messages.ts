@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { uuid } from '../validation';
-import { TaskPriorities, TaskStatuses, type TaskPriority, type TaskStatus } from './task-events';
+import { TaskPriorities, TaskStatuses, type TaskDefinition, type TaskStatus } from './task-events';
 
 export const LEASE_TTL_MIN_SEC = 1;
 export const LEASE_TTL_MAX_SEC = 86_400;
@@ -78,15 +78,8 @@ export type ListTasksInput = z.infer<typeof ListTasksInput>;
 
 export const GetTaskInput = z.strictObject({ taskId: uuid() });
 
-export interface TaskView {
+export interface TaskView extends TaskDefinition {
   taskId: string;
-  projectId: string;
-  title: string;
-  description: string;
-  requiredSpecializationCode: string;
-  createdBy: string;
-  priority: TaskPriority;
-  dependsOn: string[];
   status: TaskStatus;
   blocker: string | null;
   /** Employee id of the current lease holder. */
