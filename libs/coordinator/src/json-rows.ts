@@ -19,3 +19,11 @@ export async function jsonRows<T>(dataSource: DataSource, sql: string, parameter
   for (let i = 0; i < rows.length; i++) text += (i ? ',' : '') + rows[i].json;
   return new JsonText<T[]>(text + ']');
 }
+
+/** Numbered parameters for a query written by hand: `bind(value)` answers the placeholder of `value`. */
+export function sqlParameters() {
+  const values: unknown[] = [];
+  return { values, bind: (value: unknown) => `$${values.push(value)}` };
+}
+
+export const whereSql = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(' AND ')}` : '');

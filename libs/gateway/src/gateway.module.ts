@@ -15,6 +15,7 @@ import { CollaborationClient } from './collaboration-client';
 import { CoordMessagesController } from './rest/coord-messages.controller';
 import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
 import { formatGraphQLError } from './graphql/format-error';
+import { CompiledQueriesPlugin } from './graphql/compiled-queries.plugin';
 import { CoordAgentsController } from './rest/coord-agents.controller';
 import { HealthController } from './rest/health.controller';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
@@ -82,7 +83,7 @@ export class GatewayModule implements NestModule {
         }),
       ],
       controllers: [HealthController, CoordAgentsController, CoordTasksController, CoordMessagesController, CoordPlansController, CoordDecisionsController],
-      providers: [...shared, ...GATEWAY_RESOLVERS, { provide: APP_FILTER, useClass: RestExceptionFilter }],
+      providers: [...shared, ...GATEWAY_RESOLVERS, CompiledQueriesPlugin, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };
   }

@@ -33,6 +33,13 @@ export type ServedReply<T> = Reply<T> | { ok: true; value: JsonText<T> };
 /** The bytes `{"ok":true,"value":<text>}` takes besides the text. */
 const JSON_REPLY_FRAME_BYTES = '{"ok":true,"value":}'.length;
 
+/**
+ * JSON text is measured as it is sent, not serialised a second time to count it. A UTF-16 unit is
+ * at most 3 bytes of UTF-8, so text well under the limit is not scanned at all.
+ */
+const jsonTextReplyBytes = (text: string) =>
+  (text.length * 3 + JSON_REPLY_FRAME_BYTES <= MAX_REPLY_BYTES ? text.length : Buffer.byteLength(text, 'utf8')) + JSON_REPLY_FRAME_BYTES;
+
 /** Runs a handler under the request's correlation id and turns whatever happens into a Reply. */
 export async function replyTo<T>(
   envelope: { correlationId?: string },
@@ -44,8 +51,7 @@ export async function replyTo<T>(
     try {
       const value = await fn();
       const reply = { ok: true as const, value };
-      // JSON text is measured as it is (it is sent as it is), not serialised a second time to count it.
-      const size = value instanceof JsonText ? Buffer.byteLength(value.text, 'utf8') + JSON_REPLY_FRAME_BYTES : Buffer.byteLength(JSON.stringify(reply) ?? '', 'utf8');
+      const size = value instanceof JsonText ? jsonTextReplyBytes(value.text) : Buffer.byteLength(JSON.stringify(reply) ?? '', 'utf8');
       if (size > MAX_REPLY_BYTES) {
         logger.warn({ size }, 'answer too large for the message bus');
         return {

@@ -19,7 +19,8 @@
  *
  * Environment: BENCH_LISTS_AGENTS (500), BENCH_LISTS_CLIENTS (8), BENCH_LISTS_SECONDS (5, per round),
  * BENCH_LISTS_ROUNDS (3), BENCH_LISTS_NATS (1), BENCH_NATS_URL (default nats://127.0.0.1:4222),
- * BENCH_CPU_PROF (a directory: the server runs with --cpu-prof; see profile-top.ts).
+ * BENCH_CPU_PROF (a directory: the server runs with --cpu-prof; see profile-top.ts), BENCH_LISTS_SIDES
+ * (REST,GraphQL,SELECT: leave sides out to profile one alone).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -43,6 +44,8 @@ export interface ListsBenchOptions {
   /** Also measure with every request crossing nats-server. */
   nats: boolean;
   natsUrl: string;
+  /** Which of REST, GraphQL and SELECT to measure. */
+  sides: string[];
   cpuProfileDir: string | null;
 }
 
@@ -61,6 +64,7 @@ export const listsBenchDefaults = (): ListsBenchOptions => ({
   rounds: envInt('BENCH_LISTS_ROUNDS', 3, 1, 21),
   nats: envInt('BENCH_LISTS_NATS', 1, 0, 1) === 1,
   natsUrl: process.env.BENCH_NATS_URL ?? TEST_NATS_URL,
+  sides: (process.env.BENCH_LISTS_SIDES ?? 'REST,GraphQL,SELECT').split(',').map((s) => s.trim()),
   cpuProfileDir: process.env.BENCH_CPU_PROF || null,
 });
 
@@ -350,11 +354,11 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
         },
       },
     ];
-    const results = await rounds(ctx, sides, o);
-    const select = results.get('SELECT')!;
+    const results = await rounds(ctx, sides.filter((s) => o.sides.includes(s.name)), o);
+    const select = results.get('SELECT') ?? [];
     const baseline = median(select);
     const lat = (m: Measurement[]) => `p50 ${ms(percentile(allLatencies(m), 50))} / p99 ${ms(percentile(allLatencies(m), 99))}`;
-    return (['REST', 'GraphQL'] as const).map((name) => {
+    return (['REST', 'GraphQL'] as const).filter((name) => results.has(name)).map((name) => {
       const m = results.get(name)!;
       return {
         benchmark: `${name} list of ${o.agents} agents, ${o.clients} clients${nats ? ', over NATS' : ''}`,

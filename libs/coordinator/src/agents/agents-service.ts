@@ -25,7 +25,7 @@ import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
 import { lastSeenAt, type AgentCommand, type AgentState } from './agent';
 import { AgentRow } from './agent-row.entity';
-import { jsonRows } from '../json-rows';
+import { jsonRows, sqlParameters, whereSql } from '../json-rows';
 import { agentViewColumnsSql, agentViewOfRow, agentViewOfState } from './agent-view';
 import { agentIdFor, agentIdOfApiKey, apiKeyMatches, issueApiKey } from './api-key';
 
@@ -109,17 +109,16 @@ export class AgentsService {
   /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
   async list(envelope: QueryEnvelope): Promise<JsonText<AgentView[]>> {
     const filter = parseInput(ListAgentsInput, envelope.payload ?? {}, 'agent filter');
+    const { values, bind } = sqlParameters();
     const where: string[] = [];
-    const parameters: unknown[] = [];
-    const bind = (value: unknown) => `$${parameters.push(value)}`;
     if (filter.status) where.push(`a.status = ${bind(filter.status)}`);
     if (filter.ownerEmployeeId) where.push(`a.owner_employee_id = ${bind(filter.ownerEmployeeId)}`);
     if (filter.specialization) where.push(`${bind(filter.specialization)} = ANY(a.specialization_codes)`);
     return jsonRows<AgentView>(
       this.dataSource,
       `SELECT row_to_json(v)::text AS json FROM ${this.schema}.agents a CROSS JOIN LATERAL (SELECT ${agentViewColumnsSql('a')}) v
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.registered_at, a.agent_id LIMIT ${bind(filter.limit)}`,
-      parameters,
+        ${whereSql(where)} ORDER BY a.registered_at, a.agent_id LIMIT ${bind(filter.limit)}`,
+      values,
     );
   }
 
