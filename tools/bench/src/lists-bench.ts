@@ -24,7 +24,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -140,6 +140,33 @@ const procCpuSeconds = (pid: number): number | null => {
   }
 };
 
+/** CPU seconds of every Postgres process by pid (backends included); null off Linux. */
+const postgresCpuSeconds = (): Map<number, number> | null => {
+  const result = new Map<number, number>();
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+        const seconds = procCpuSeconds(Number(pid));
+        if (seconds !== null) result.set(Number(pid), seconds);
+      } catch {
+        /* gone */
+      }
+    }
+  } catch {
+    return null;
+  }
+  return result;
+};
+
+/** CPU used between two snapshots by the processes alive at the second (a backend that ended in between is lost). */
+const cpuDelta = (before: Map<number, number>, after: Map<number, number>) => {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0);
+  return sum;
+};
+
 // ---------------------------------------------------------------------------------------------
 // a small HTTP client: keep-alive, body read as bytes (the clients should cost as little as possible)
 
@@ -175,6 +202,8 @@ interface Measurement {
   /** CPU seconds the server process used during the round (null for the baseline). */
   serverCpu: number | null;
   benchCpu: number;
+  /** CPU seconds of every Postgres process during the round (other work on the machine's Postgres included). */
+  postgresCpu: number | null;
 }
 
 type Op = () => Promise<void>;
@@ -184,6 +213,7 @@ async function measure(clients: number, seconds: number, op: Op, serverPid: numb
   const latencies: number[] = [];
   const stopAt = performance.now() + seconds * 1000;
   const serverBefore = serverPid === null ? null : procCpuSeconds(serverPid);
+  const postgresBefore = postgresCpuSeconds();
   const benchBefore = process.cpuUsage();
   const started = performance.now();
   await withTimeout(
@@ -202,12 +232,14 @@ async function measure(clients: number, seconds: number, op: Op, serverPid: numb
   const elapsed = (performance.now() - started) / 1000;
   const serverAfter = serverPid === null ? null : procCpuSeconds(serverPid);
   const bench = process.cpuUsage(benchBefore);
+  const postgresAfter = postgresCpuSeconds();
   return {
     rate: latencies.length / elapsed,
     latencies,
     requests: latencies.length,
     serverCpu: serverBefore === null || serverAfter === null ? null : serverAfter - serverBefore,
     benchCpu: (bench.user + bench.system) / 1e6,
+    postgresCpu: postgresBefore === null || postgresAfter === null ? null : cpuDelta(postgresBefore, postgresAfter),
   };
 }
 
@@ -215,15 +247,21 @@ interface Side {
   name: string;
   op: Op;
   serverPid: number | null;
+  /** Runs before each measurement of the side. */
+  prepare?: () => void;
 }
 
 /** Rounds of every side in turn (the first side rotates), `warmup` requests each first. */
 async function rounds(ctx: BenchContext, sides: Side[], o: ListsBenchOptions): Promise<Map<string, Measurement[]>> {
   const results = new Map<string, Measurement[]>(sides.map((s) => [s.name, []]));
-  for (const side of sides) await measure(o.clients, 1, side.op, null); // warm-up: JIT, connections, plans
+  for (const side of sides) {
+    side.prepare?.();
+    await measure(o.clients, 1, side.op, null); // warm-up: JIT, connections, plans
+  }
   for (let round = 0; round < o.rounds; round++) {
     const order = sides.map((_, i) => sides[(i + round) % sides.length]);
     for (const side of order) {
+      side.prepare?.();
       const m = await measure(o.clients, o.secondsPerRound, side.op, side.serverPid);
       results.get(side.name)!.push(m);
       ctx.log(`    round ${round + 1} ${side.name.padEnd(8)} ${fmt(m.rate)} requests/s, p50 ${ms(percentile(m.latencies, 50))}, p99 ${ms(percentile(m.latencies, 99))}`);
@@ -265,7 +303,14 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
   delete env.EVENTSTORE_URL;
   ctx.log(`${label}: starting autocoder (schemas ${prefix}_*${nats ? `, NATS ${o.natsUrl} prefix ${prefix}` : ', in-process transport'})`);
   const server = await startServer(env, o.cpuProfileDir);
-  const agent = new Agent({ keepAlive: true, maxSockets: Math.max(o.clients, 16) });
+  const newAgent = () => new Agent({ keepAlive: true, maxSockets: Math.max(o.clients, 16) });
+  let agent = newAgent();
+  // Fresh connections for each measurement: one left idle through another side's round can meet the
+  // server's keep-alive timeout (5 s) just as it is reused, and the request fails with ECONNRESET.
+  const freshConnections = () => {
+    agent.destroy();
+    agent = newAgent();
+  };
   const url = new URL(server.url);
   const auth = { authorization: `Bearer ${adminToken}` };
   try {
@@ -332,6 +377,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
       {
         name: 'REST',
         serverPid: server.pid,
+        prepare: freshConnections,
         op: async () => {
           const res = await send(agent, restUrl, 'GET', auth);
           if (res.status !== 200 || res.body.length !== restBytes) throw new Error(`REST list: status ${res.status}, ${res.body.length} bytes (first: ${restBytes})`);
@@ -340,6 +386,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
       {
         name: 'GraphQL',
         serverPid: server.pid,
+        prepare: freshConnections,
         op: async () => {
           const res = await send(agent, gqlUrl, 'POST', { ...auth, 'content-type': 'application/json' }, gqlBody);
           if (res.status !== 200 || res.body.length !== gqlBytes) throw new Error(`GraphQL list: status ${res.status}, ${res.body.length} bytes (first: ${gqlBytes})`);
@@ -357,6 +404,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
     const results = await rounds(ctx, sides.filter((s) => o.sides.includes(s.name)), o);
     const select = results.get('SELECT') ?? [];
     const baseline = median(select);
+    const cpu = (m: Measurement[], pick: (x: Measurement) => number | null) => `${cpuPerRequest(m, pick).toFixed(2)} ms`;
     const lat = (m: Measurement[]) => `p50 ${ms(percentile(allLatencies(m), 50))} / p99 ${ms(percentile(allLatencies(m), 99))}`;
     return (['REST', 'GraphQL'] as const).filter((name) => results.has(name)).map((name) => {
       const m = results.get(name)!;
@@ -366,9 +414,9 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
         autocoder: median(m),
         baseline,
         detail:
-          `${lat(m)}; server CPU ${cpuPerRequest(m, (x) => x.serverCpu).toFixed(2)} ms/request, clients ${cpuPerRequest(m, (x) => x.benchCpu).toFixed(2)} ms/request; ` +
+          `${lat(m)}; CPU per request: server ${cpu(m, (x) => x.serverCpu)}, Postgres ${cpu(m, (x) => x.postgresCpu)}, clients ${cpu(m, (x) => x.benchCpu)}; ` +
           `answer ${(name === 'REST' ? restBytes : gqlBytes).toLocaleString('en-US')} bytes. Baseline \`${selectSql.replace('$1', String(o.agents))}\` through pg ` +
-          `(pool of ${o.clients}): ${lat(select)}, ${cpuPerRequest(select, (x) => x.benchCpu).toFixed(2)} ms client CPU/request`,
+          `(pool of ${o.clients}): ${lat(select)}; CPU per request: Postgres ${cpu(select, (x) => x.postgresCpu)}, pg client ${cpu(select, (x) => x.benchCpu)}`,
       };
     });
   } finally {
