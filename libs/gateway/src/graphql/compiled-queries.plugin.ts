@@ -31,9 +31,15 @@ export class CompiledQueriesPlugin implements ApolloServerPlugin<BaseContext> {
 
   private async respond(ctx: GraphQLRequestContext<BaseContext>): Promise<GraphQLResponse | null> {
     if (ctx.operation?.operation !== 'query' || !ctx.document) return null;
-    const compiled = this.compiled(ctx.schema, ctx.document, ctx.operationName ?? null);
-    if (!compiled) return null;
-    const result = await compiled.query(undefined, ctx.contextValue, ctx.request.variables ?? {});
+    let result;
+    try {
+      const compiled = this.compiled(ctx.schema, ctx.document, ctx.operationName ?? null);
+      if (!compiled) return null;
+      // No rootValue: the GraphQL module sets none (nor a default field resolver), as Apollo would pass.
+      result = await compiled.query(undefined, ctx.contextValue, ctx.request.variables ?? {});
+    } catch {
+      return null; // a compiler fault: Apollo runs the query the usual way
+    }
     if (result.errors?.length || result.data === undefined) return null;
     return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: result.data } } };
   }
