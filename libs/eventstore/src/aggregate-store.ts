@@ -32,8 +32,12 @@ interface Cached<State> extends Loaded<State> {
 
 const RECENT_COMMANDS = 64;
 
-/** The same command id always yields the same event ids, so re-running a command after a crash cannot duplicate. */
-export const deterministicEventId = (commandId: string, index: number): string => nameBasedUuid(`${commandId}/${index}`);
+/**
+ * The same command on the same stream always yields the same event ids, so re-running a command after
+ * a crash cannot duplicate. The stream is part of the name: one command may append to several streams.
+ */
+export const deterministicEventId = (commandId: string, stream: string, index: number): string =>
+  nameBasedUuid(`${commandId}/${stream}/${index}`);
 
 /**
  * Loads an aggregate by folding its stream, decides, and appends with the expected revision.
@@ -72,7 +76,7 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
         time: context.time,
       };
       const newEvents: NewEvent[] = decided.map((e, i) => ({
-        id: deterministicEventId(context.commandId, i),
+        id: deterministicEventId(context.commandId, stream, i),
         type: e.type,
         data: e.data,
         metadata,
