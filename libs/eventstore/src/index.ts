@@ -1,5 +1,7 @@
 export * from './event-store';
 export * from './errors';
+export * from './append-validation';
+export * from './reappend';
 export * from './polling-subscription';
 export * from './postgres/postgres-event-store';
 export * from './postgres/postgres-event-store-schema';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +51,29 @@ describe('Postgres event store on embedded PGlite', () => {
         rmSync(dir, { recursive: true, force: true });
       },
     };
+  });
+});
+
+describeWith({ postgres: true }, 'Postgres event store: refused batches', () => {
+  const schema = uniqueSchema('esbad');
+  let pool: Pool;
+  let store: PostgresEventStore;
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+    store = await PostgresEventStore.open({ pool, schema, listen: false });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await pool?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool?.end();
+  });
+  const event = (id = randomUUID()) => ({ id, type: 'E', data: {}, metadata: { correlationId: randomUUID(), actor: 'test', time: new Date().toISOString() } });
+
+  it('an id twice in one batch is refused with VALIDATION_FAILED and uses up no position', async () => {
+    const before = await store.append(`s-${randomUUID()}`, [event()], 'no_stream');
+    const twice = event();
+    await expect(store.append(`s-${randomUUID()}`, [event(), twice, twice], 'no_stream')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    const after = await store.append(`s-${randomUUID()}`, [event()], 'no_stream');
+    expect(after.position).toBe(before.position + 1);
   });
 });
