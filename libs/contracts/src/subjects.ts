@@ -43,3 +43,11 @@ export const Subjects = {
 export const QueueGroups = {
   coordinator: 'coordinator',
 } as const;
+
+/**
+ * Requests that may take longer than the bus's default 10 s, and how long their callers wait. A
+ * rebuild replays every event (each projector waits up to 10 minutes for its replay).
+ */
+export const RequestTimeoutsMs = {
+  rebuildProjections: 15 * 60_000,
+} as const;

@@ -1,8 +1,9 @@
-import { Subjects, agentStreamName, type AgentView, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
+import { randomUUID } from 'node:crypto';
+import { Subjects, agentStreamName, type AgentView, type CommandEnvelope, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
 import { AggregateStore, assertSchemaName, type EventStore } from '@autocoder/eventstore';
 import { CommandLog, type MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
-import { Projector } from '@autocoder/projections';
+import { Projector, rebuildAll, type ProjectorStatus } from '@autocoder/projections';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { agentDecider } from './agents/agent';
@@ -45,6 +46,7 @@ export class CoordinatorRuntime {
     /** Every projector of the service, in the order they are rebuilt. */
     readonly projectors: Projector<unknown>[],
     readonly dataSource: DataSource,
+    private readonly commands: CommandLog,
     private readonly options: CoordinatorOptions,
   ) {}
 
@@ -108,7 +110,7 @@ export class CoordinatorRuntime {
     const projectors = [agentsProjector, tasksProjector] as Projector<unknown>[];
     const collaboration = createCollaboration({ store: options.store, bus: options.bus, commands, dataSource, schema, logger: options.logger });
     projectors.push(...collaboration.projectors);
-    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, options);
+    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, commands, options);
     runtime.collaboration = collaboration;
     for (const projector of projectors) await projector.start();
     runtime.every(options.offlineSweepMs ?? 1000, 'offline sweep', () => agents.sweepOffline());
@@ -118,15 +120,21 @@ export class CoordinatorRuntime {
     return runtime;
   }
 
-  async rebuildProjections(): Promise<RebuildProjectionsResult> {
-    const projections: RebuildProjectionsResult['projections'] = [];
-    for (const projector of this.projectors) {
-      const { eventsReplayed } = await projector.rebuild();
-      let rows = 0;
-      for (const table of projector.tables) rows += (await this.dataSource.query(`SELECT count(*)::int AS count FROM ${table}`))[0].count;
-      projections.push({ name: projector.name, eventsReplayed, rows });
-    }
-    return { projections };
+  /**
+   * Empties every read model of the service and replays it from event zero, as a command: through
+   * the command log, so a retry with the same id gets the first answer instead of a second rebuild.
+   * The other instances notice the checkpoints moved back and follow again from there.
+   */
+  async rebuildProjections(envelope?: CommandEnvelope): Promise<RebuildProjectionsResult> {
+    const command: CommandEnvelope = envelope ?? { commandId: randomUUID(), correlationId: randomUUID(), actor: { kind: 'system', name: 'coordinator' }, payload: {} };
+    return this.commands.run(Subjects.coordinator.rebuildProjections, command, async () => ({
+      value: { projections: await rebuildAll(this.projectors) },
+    }));
+  }
+
+  /** Each projector's state: running, or stopped (with the event it stopped at). */
+  get projectorStatuses(): ProjectorStatus[] {
+    return this.projectors.map((p) => p.status);
   }
 
   get schema() {

@@ -47,7 +47,7 @@ export class CoordinatorController {
       if (envelope.actor?.kind !== 'admin' && envelope.actor?.kind !== 'system') {
         throw new AutocoderError(ErrorCodes.Forbidden, 'rebuilding projections needs the admin token');
       }
-      return this.runtime.rebuildProjections();
+      return this.runtime.rebuildProjections(envelope);
     });
   }
 }

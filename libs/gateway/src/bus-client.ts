@@ -10,9 +10,9 @@ export abstract class BusClient {
   protected constructor(protected readonly bus: MessageBus) {}
 
   /** A client may name its command with a UUID (Idempotency-Key) so a retry is answered, not re-applied. */
-  protected command<T>(subject: string, actor: Actor, payload: unknown, commandId?: string | null) {
+  protected command<T>(subject: string, actor: Actor, payload: unknown, commandId?: string | null, timeoutMs?: number) {
     const id = commandId && UUID.test(commandId) ? commandId.toLowerCase() : randomUUID();
-    return this.bus.request<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    return this.bus.request<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, timeoutMs);
   }
 
   protected query<T>(subject: string, actor: Actor, payload: unknown) {

@@ -1,4 +1,4 @@
-import { Subjects, type Actor, type AgentHeartbeatResult, type AgentView, type AuthenticatedAgent, type RebuildProjectionsResult, type RegisterAgentResult } from '@autocoder/contracts';
+import { RequestTimeoutsMs, Subjects, type Actor, type AgentHeartbeatResult, type AgentView, type AuthenticatedAgent, type RebuildProjectionsResult, type RegisterAgentResult } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { BusClient } from './bus-client';
@@ -21,8 +21,9 @@ export class CoordinatorClient extends BusClient {
     return this.command<AgentHeartbeatResult>(S.recordAgentHeartbeat, actor, input, commandId);
   }
 
-  rebuildProjections(actor: Actor) {
-    return this.command<RebuildProjectionsResult>(S.rebuildProjections, actor, {});
+  /** Waits as long as a rebuild may take (RequestTimeoutsMs), not the bus's default 10 s. */
+  rebuildProjections(actor: Actor, commandId?: string | null) {
+    return this.command<RebuildProjectionsResult>(S.rebuildProjections, actor, {}, commandId, RequestTimeoutsMs.rebuildProjections);
   }
 
   listAgents(actor: Actor, filter: unknown) {

@@ -79,8 +79,12 @@ export class AgentsResolver implements OnModuleDestroy {
   }
 
   @Mutation(() => RebuildProjectionsPayload, { description: 'Admin only. Empties the read models and replays every event.' })
-  rebuildProjections(@Context() ctx: GraphQLContext) {
-    return this.coordinator.rebuildProjections(actorOf(ctx));
+  rebuildProjections(
+    @Context() ctx: GraphQLContext,
+    @Args('commandId', { type: () => ID, nullable: true, description: 'A UUID naming this rebuild: a retry with it gets the first answer, not a second rebuild.' })
+    commandId?: string,
+  ) {
+    return this.coordinator.rebuildProjections(actorOf(ctx), commandId);
   }
 
   @Subscription(() => AgentType, {
