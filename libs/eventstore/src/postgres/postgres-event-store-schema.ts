@@ -28,12 +28,19 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
   CONSTRAINT events_stream_revision_key UNIQUE (stream_id, revision)
 );
 
--- Which append wrote the event (its first revision and its number of events), so that only the very
--- batch is a duplicate, never a part of it. Null on events stored before these columns existed.
-ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS batch_first_revision bigint, ADD COLUMN IF NOT EXISTS batch_size int;
-
--- Reads filtered by event type (projectors read only the types they handle) walk this index.
-CREATE INDEX IF NOT EXISTS events_type_position ON ${s}.events (type, position);
+-- Added to stores created before them. Looked up first: ALTER TABLE and CREATE INDEX lock the table
+-- even when there is nothing to do, and every start of every instance runs this.
+DO $ddl$ BEGIN
+  -- Which append wrote the event (its first revision and its number of events), so that only the
+  -- very batch is a duplicate, never a part of it. Null on events stored before these columns.
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.events'::regclass AND attname = 'batch_size' AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.events ADD COLUMN batch_first_revision bigint, ADD COLUMN batch_size int;
+  END IF;
+  -- Reads filtered by event type (projectors read only the types they handle) walk this index.
+  IF to_regclass('${s}.events_type_position') IS NULL THEN
+    CREATE INDEX events_type_position ON ${s}.events (type, position);
+  END IF;
+END $ddl$;
 
 CREATE OR REPLACE FUNCTION ${s}.append_events(p_stream text, p_expected text, p_events jsonb)
 RETURNS TABLE (outcome text, current_revision bigint, last_position bigint)
