@@ -54,7 +54,7 @@ DECLARE
   v_rev bigint;
   v_pos bigint;
   v_x jsonb;
-  v_n bigint;
+  v_n int;
   v_found record;
 BEGIN
   -- One appender at a time, held until commit: positions are handed out in commit order, so a
@@ -68,7 +68,9 @@ BEGIN
   -- (not a part of it): in this stream, at consecutive revisions in this order, with the same type,
   -- data (jsonb equality) and metadata.commandId (absent = null). Any other overlap is a conflict.
   -- (The client refuses an id twice in one batch before calling.)
-  FOR v_x, v_n IN SELECT t.x, t.n FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(x, n) ORDER BY t.n LOOP
+  -- An integer loop over the array: no query (and portal) per call just to walk the batch.
+  FOR v_n IN 1 .. v_count LOOP
+    v_x := p_events -> (v_n - 1);
     SELECT e.stream_id, e.revision, e.position, e.type, e.data, e.metadata->'commandId' AS command_id, e.batch_first_revision, e.batch_size
       INTO v_found FROM ${s}.events e WHERE e.event_id = (v_x->>'id')::uuid;
     IF FOUND THEN
