@@ -6,6 +6,7 @@ export * from './polling-subscription';
 export * from './postgres/postgres-event-store';
 export * from './postgres/postgres-event-store-schema';
 export * from './eventstoredb/eventstoredb-event-store';
+export * from './eventstoredb/stream-id-index';
 export * from './decider';
 export * from './aggregate-store';
 export * from './open-event-store';
