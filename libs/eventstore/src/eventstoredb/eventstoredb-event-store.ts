@@ -222,20 +222,23 @@ export class EventStoreDbEventStore implements EventStore {
   async headPosition(filter?: EventFilter): Promise<number | null> {
     const types = filter ? new Set(filter.types) : null;
     if (types && types.size === 0) return null;
+    // Backwards from the end, a page at a time, until an event of ours (of the asked types) shows up.
     let from: typeof END | { commit: bigint; prepare: bigint } = END;
+    let below: bigint | null = null;
     for (;;) {
-      let raw = 0;
-      let oldest: ResolvedEvent | undefined;
-      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: 500n })) {
-        raw++;
-        oldest = resolved;
+      let fresh = 0;
+      const page: AsyncIterable<ResolvedEvent> = this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: 500n });
+      for await (const resolved of page) {
+        const position: { commit: bigint; prepare: bigint } | undefined = resolved.event?.position;
+        // Whether a backwards read includes its start position or not: skip what the last page saw.
+        if (!position || (below !== null && position.commit >= below)) continue;
+        fresh++;
+        from = { commit: position.commit, prepare: position.prepare };
+        below = position.commit;
         const event = toRecorded(resolved);
         if (event && (!types || types.has(event.type))) return event.position;
       }
-      const position = oldest?.event?.position;
-      if (raw < 500 || !position) return null;
-      // Backwards reads include fromPosition: step one below the oldest event seen.
-      from = { commit: position.commit - 1n, prepare: position.prepare - 1n };
+      if (fresh === 0) return null;
     }
   }
 
