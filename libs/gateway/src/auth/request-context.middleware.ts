@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { AutocoderError, httpStatusOf, type Actor } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, httpStatusOf, type Actor } from '@autocoder/contracts';
 import { withCorrelationId } from '@autocoder/platform';
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { commandKeyProblem } from '../command-id';
 import { Authenticator } from './authenticator';
 
 export type AuthenticatedRequest = Request & { actor?: Actor; correlationId?: string };
@@ -27,6 +28,14 @@ export class RequestContextMiddleware implements NestMiddleware {
       this.authenticator.authenticate(req.header('authorization')).then(
         (actor) => {
           req.actor = actor;
+          // A key that cannot be honoured is refused, never silently replaced: the client relies on it.
+          const key = req.headers['idempotency-key'];
+          const problem = key === undefined ? null : commandKeyProblem(String(key));
+          if (problem) {
+            const message = `invalid Idempotency-Key header: ${problem}; nothing was done`;
+            res.status(400).json({ status: 'error', error: { code: ErrorCodes.ValidationFailed, message, details: [{ path: 'Idempotency-Key', message: problem }] } });
+            return;
+          }
           withCorrelationId(correlationId, next);
         },
         (error) => {
