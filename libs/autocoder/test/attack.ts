@@ -45,3 +45,65 @@ export async function rawRequest(system: TestSystem, method: string, path: strin
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A graphql-ws client on one socket that runs any number of operations and records how it closed. */
+export function wsSession(system: TestSystem, token: string) {
+  const { createClient } = require('graphql-ws') as typeof import('graphql-ws');
+  const WebSocket = require('ws');
+  let closeEvent: { code: number; reason: string } | undefined;
+  let onClose: (() => void) | undefined;
+  const client = createClient({
+    url: system.url.replace('http', 'ws') + '/graphql',
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+  });
+  const connected = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+  client.on('closed', (event: any) => {
+    closeEvent = { code: event?.code, reason: String(event?.reason ?? '') };
+    onClose?.();
+  });
+  return {
+    connected,
+    get closeEvent() {
+      return closeEvent;
+    },
+    /** Resolves with the close event, or undefined when the socket is still open after `timeoutMs`. */
+    closed(timeoutMs = 5000): Promise<{ code: number; reason: string } | undefined> {
+      if (closeEvent) return Promise.resolve(closeEvent);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        onClose = () => (clearTimeout(timer), resolve(closeEvent));
+      });
+    },
+    /** One query or mutation over the socket: its result, or the error the socket gave. */
+    execute(query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: any[]; failure?: unknown }> {
+      return new Promise((resolve) => {
+        let result: any;
+        client.subscribe(
+          { query, variables },
+          {
+            next: (value) => (result = value),
+            error: (failure) => resolve({ failure, errors: Array.isArray(failure) ? failure : undefined }),
+            complete: () => resolve(result ?? {}),
+          },
+        );
+      });
+    },
+    /** A subscription whose pushed results collect in `received`. */
+    subscribe(query: string, variables?: Record<string, unknown>) {
+      const received: any[] = [];
+      let ended: unknown;
+      client.subscribe({ query, variables }, { next: (v) => received.push(v), error: (e) => (ended = e ?? 'error'), complete: () => (ended = ended ?? 'complete') });
+      return {
+        received,
+        get ended() {
+          return ended;
+        },
+      };
+    },
+    close: () => client.dispose(),
+  };
+}

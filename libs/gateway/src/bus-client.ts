@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '@autocoder/contracts';
+import type { Actor, CommandEnvelope, QueryEnvelope } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import { currentCorrelationId } from '@autocoder/platform';
+import { currentBusBudget } from './bus-budget';
 import { commandIdFor } from './command-id';
 
 /** What every gateway client does: wrap a payload in a command or query envelope and send it. */
@@ -14,10 +15,16 @@ export abstract class BusClient {
    */
   protected command<T>(subject: string, actor: Actor, payload: unknown, commandId?: string | null) {
     const id = commandId === undefined || commandId === null ? randomUUID() : commandIdFor(actor, commandId);
-    return this.bus.request<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    return this.send<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
   }
 
   protected query<T>(subject: string, actor: Actor, payload: unknown) {
-    return this.bus.request<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+  }
+
+  /** Inside a GraphQL operation every call spends from the operation's budget. */
+  private send<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope): Promise<T> {
+    const budget = currentBusBudget();
+    return budget ? budget.spend(() => this.bus.request<T>(subject, envelope)) : this.bus.request<T>(subject, envelope);
   }
 }

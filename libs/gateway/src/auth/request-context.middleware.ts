@@ -3,6 +3,7 @@ import { AutocoderError, ErrorCodes, httpStatusOf, type Actor } from '@autocoder
 import { withCorrelationId } from '@autocoder/platform';
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { withBusBudget } from '../bus-budget';
 import { commandKeyProblem } from '../command-id';
 import { Authenticator } from './authenticator';
 
@@ -36,7 +37,9 @@ export class RequestContextMiddleware implements NestMiddleware {
             res.status(400).json({ status: 'error', error: { code: ErrorCodes.ValidationFailed, message, details: [{ path: 'Idempotency-Key', message: problem }] } });
             return;
           }
-          withCorrelationId(correlationId, next);
+          // A GraphQL request gets a budget of service calls, so one document cannot flood the services.
+          const path = req.originalUrl.split('?')[0];
+          withCorrelationId(correlationId, () => (path === '/graphql' ? withBusBudget(next) : next()));
         },
         (error) => {
           const body = error instanceof AutocoderError ? error.toBody() : { code: 'UNAVAILABLE', message: 'authentication is unavailable' };

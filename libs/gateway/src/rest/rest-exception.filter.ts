@@ -1,5 +1,5 @@
 import { AutocoderError, ErrorCodes, httpStatusOf, type ErrorBody } from '@autocoder/contracts';
-import type { Logger } from '@autocoder/platform';
+import { currentCorrelationId, type Logger } from '@autocoder/platform';
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { GATEWAY_LOGGER } from '../tokens';
@@ -45,6 +45,6 @@ export class RestExceptionFilter implements ExceptionFilter {
       const code = status === 404 ? ErrorCodes.NotFound : status === 413 ? ErrorCodes.PayloadTooLarge : status < 500 ? ErrorCodes.ValidationFailed : ErrorCodes.Internal;
       return [status, { code, message: exception.message }];
     }
-    return [500, { code: ErrorCodes.Internal, message: 'internal error; the gateway log has it under this request\'s correlation id' }];
+    return [500, { code: ErrorCodes.Internal, message: `internal error; the gateway log has it under correlation id ${currentCorrelationId() ?? 'unknown'}` }];
   }
 }
