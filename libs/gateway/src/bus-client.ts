@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor, CommandEnvelope, QueryEnvelope } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, findUnstorable, type Actor, type CommandEnvelope, type QueryEnvelope } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import { currentCorrelationId } from '@autocoder/platform';
 import { currentBusBudget } from './bus-budget';
@@ -22,8 +22,16 @@ export abstract class BusClient {
     return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
   }
 
-  /** Inside a GraphQL operation every call spends from the operation's budget. */
-  private send<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope): Promise<T> {
+  /**
+   * Input that could not be stored (NUL, lone surrogates, nesting past MAX_JSON_DEPTH) is refused here,
+   * at the edge, before any transport copies it. Inside a GraphQL operation every call spends from
+   * the operation's budget.
+   */
+  private async send<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope): Promise<T> {
+    const unstorable = findUnstorable(envelope.payload);
+    if (unstorable) {
+      throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid input: ${unstorable.path}: ${unstorable.message}; nothing was done`, [unstorable]);
+    }
     const budget = currentBusBudget();
     return budget ? budget.spend(() => this.bus.request<T>(subject, envelope)) : this.bus.request<T>(subject, envelope);
   }

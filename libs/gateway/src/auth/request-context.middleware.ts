@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AutocoderError, ErrorCodes, httpStatusOf, type Actor } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, httpStatusOf, type Actor, type ErrorBody } from '@autocoder/contracts';
 import { withCorrelationId } from '@autocoder/platform';
 import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
@@ -29,6 +29,7 @@ export class RequestContextMiddleware implements NestMiddleware {
       this.authenticator.authenticate(req.header('authorization')).then(
         (actor) => {
           req.actor = actor;
+          const path = req.originalUrl.split('?')[0];
           // A key that cannot be honoured is refused, never silently replaced: the client relies on it.
           const key = req.headers['idempotency-key'];
           const problem = key === undefined ? null : commandKeyProblem(String(key));
@@ -37,8 +38,12 @@ export class RequestContextMiddleware implements NestMiddleware {
             res.status(400).json({ status: 'error', error: { code: ErrorCodes.ValidationFailed, message, details: [{ path: 'Idempotency-Key', message: problem }] } });
             return;
           }
+          const refusal = path.startsWith('/api/') ? restBodyProblem(req) : null;
+          if (refusal) {
+            res.status(refusal.status).json({ status: 'error', error: refusal.error });
+            return;
+          }
           // A GraphQL request gets a budget of service calls, so one document cannot flood the services.
-          const path = req.originalUrl.split('?')[0];
           withCorrelationId(correlationId, () => (path === '/graphql' ? withBusBudget(next) : next()));
         },
         (error) => {
@@ -48,4 +53,23 @@ export class RequestContextMiddleware implements NestMiddleware {
       );
     });
   }
+}
+
+/**
+ * A REST body is JSON or absent: one in another format (text/plain, a form, no content type) would
+ * otherwise reach the route as "no body" and run the command without it, and a JSON array or string
+ * where an object belongs likewise.
+ */
+function restBodyProblem(req: Request): { status: number; error: ErrorBody } | null {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
+  if (hasBody && !req.is('application/json')) {
+    const given = req.headers['content-type'] ? `content-type ${req.headers['content-type']}` : 'no content-type';
+    return { status: 415, error: { code: ErrorCodes.UnsupportedMediaType, message: `the request body must be JSON (content-type: application/json), got ${given}` } };
+  }
+  const body: unknown = req.body;
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    return { status: 400, error: { code: ErrorCodes.ValidationFailed, message: 'the request body must be a JSON object' } };
+  }
+  return null;
 }
