@@ -45,20 +45,19 @@ describeWith({ postgres: true }, 'agent keys on the websocket and under a flood'
     await fresh.close();
   });
 
-  it('checks the key on every operation: a socket of a key rotated elsewhere cannot act', async () => {
+  it('closes the sockets of a key rotated behind this gateway\'s back, on the coordinator\'s notification', async () => {
     const agent = await registerAgent(system);
     const ws = wsSession(system, agent.key);
     await ws.connected;
-    // Rotated behind the gateway's back (as another gateway instance would), and no notification yet.
-    const bus = countBusRequests(system);
-    const envelope = { commandId: randomUUID(), correlationId: randomUUID(), actor: { kind: 'admin' as const }, payload: seedRegistration(agent.employeeId, randomUUID()) };
+    // Rotated straight on the bus, as another gateway instance would: this one learns of it only
+    // from the agentUpdated notification (or, were that lost, from its sweep).
     await system.bus.request(Subjects.coordinator.registerAgent, {
-      ...envelope,
-      payload: Object.fromEntries(Object.entries(envelope.payload).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()), v])),
+      commandId: randomUUID(),
+      correlationId: randomUUID(),
+      actor: { kind: 'admin' },
+      payload: { employeeId: agent.employeeId, name: 'ROTATED ELSEWHERE' },
     });
-    bus.restore();
     const threadId = randomUUID();
-    // Within the cache's short life or on the notification, never later than a few seconds.
     await eventually(async () => ((await ws.closed(200)) ? true : undefined), 15_000, 'socket of the rotated key closed');
     expect(ws.closeEvent).toMatchObject({ code: 4403 });
     expect((await ws.execute(POST, postInput(agent, threadId))).data?.postMessage).toBeUndefined();
