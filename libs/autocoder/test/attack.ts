@@ -1,4 +1,6 @@
 import type { MessageBus } from '@autocoder/messaging';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { ADMIN_TOKEN, rest, seedRegistration, type TestSystem } from './harness';
 
 /** Counts the requests the gateway sends on the bus, by subject, while passing them through. */
@@ -48,8 +50,6 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A graphql-ws client on one socket that runs any number of operations and records how it closed. */
 export function wsSession(system: TestSystem, token: string) {
-  const { createClient } = require('graphql-ws') as typeof import('graphql-ws');
-  const WebSocket = require('ws');
   let closeEvent: { code: number; reason: string } | undefined;
   let onClose: (() => void) | undefined;
   const client = createClient({

@@ -70,7 +70,8 @@ export class Authenticator implements OnModuleDestroy {
   private agent(key: string): Promise<AgentActor> {
     const shape = AGENT_KEY.exec(key);
     if (!shape) {
-      return Promise.reject(new AutocoderError(ErrorCodes.Unauthenticated, 'the API key is not valid: it is not shaped like an agent key (ak_<32 hex digits>_<43 characters>)'));
+      const message = 'the API key is not valid: it is not shaped like an agent key (ak_<32 hex digits>_<43 characters>)';
+      return Promise.reject(new AutocoderError(ErrorCodes.Unauthenticated, message));
     }
     const agentId = uuidOf(shape[1]);
     const hash = createHash('sha256').update(key).digest();

@@ -35,7 +35,8 @@ export class RequestContextMiddleware implements NestMiddleware {
           const problem = key === undefined ? null : commandKeyProblem(String(key));
           if (problem) {
             const message = `invalid Idempotency-Key header: ${problem}; nothing was done`;
-            res.status(400).json({ status: 'error', error: { code: ErrorCodes.ValidationFailed, message, details: [{ path: 'Idempotency-Key', message: problem }] } });
+            const details = [{ path: 'Idempotency-Key', message: problem }];
+            res.status(400).json({ status: 'error', error: { code: ErrorCodes.ValidationFailed, message, details } });
             return;
           }
           const refusal = path.startsWith('/api/') ? restBodyProblem(req) : null;
@@ -65,7 +66,8 @@ function restBodyProblem(req: Request): { status: number; error: ErrorBody } | n
   const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0);
   if (hasBody && !req.is('application/json')) {
     const given = req.headers['content-type'] ? `content-type ${req.headers['content-type']}` : 'no content-type';
-    return { status: 415, error: { code: ErrorCodes.UnsupportedMediaType, message: `the request body must be JSON (content-type: application/json), got ${given}` } };
+    const message = `the request body must be JSON (content-type: application/json), got ${given}`;
+    return { status: 415, error: { code: ErrorCodes.UnsupportedMediaType, message } };
   }
   const body: unknown = req.body;
   if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {

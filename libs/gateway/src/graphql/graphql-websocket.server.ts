@@ -7,7 +7,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { execute, GraphQLError, parse, specifiedRules, subscribe, validate, type ExecutionArgs } from 'graphql';
-import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, type Context, type SubscribePayload } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AgentRevocations, type RevocationReason } from '../auth/agent-revocations';
 import { AGENT_KEY_CACHE, Authenticator } from '../auth/authenticator';
@@ -67,12 +67,14 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
       onSubscribe: (ctx, _id, payload) => this.prepare(ctx, payload),
       execute: (args) => this.run(args, execute),
       subscribe: (args) => this.run(args, subscribe),
-      onNext: (_ctx, _id, _payload, args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => this.format(withHttpCode(e), e, (args.contextValue as OperationContext).correlationId)) } : undefined,
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const { correlationId } = args.contextValue as OperationContext;
+        return result.errors ? { ...result, errors: result.errors.map((e) => this.format(withHttpCode(e), e, correlationId)) } : undefined;
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => this.format(withHttpCode(e), e)),
     });
 
-    wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    wss.on('connection', (socket: WebSocket) => {
       const session: Session = { socket };
       // An oversized frame or a broken one: ws closes the socket (1009, 1002); nothing else to do.
       socket.on('error', (error) => this.logger.debug({ err: error }, 'websocket closed on a bad frame'));
@@ -86,7 +88,11 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
       const closed = server.opened(
         {
           protocol: socket.protocol,
-          send: (data) => new Promise((resolve, reject) => (socket.readyState === socket.OPEN ? socket.send(data, (err) => (err ? reject(err) : resolve())) : resolve())),
+          send: (data) =>
+            new Promise((resolve, reject) => {
+              if (socket.readyState !== socket.OPEN) return resolve();
+              socket.send(data, (err) => (err ? reject(err) : resolve()));
+            }),
           close: (code, reason) => socket.close(code, reason),
           onMessage: (cb) =>
             socket.on('message', async (data) => {
@@ -106,7 +112,6 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
         this.forgetSession(session);
         void closed(code, String(reason));
       });
-      void request;
     });
 
     const http = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
@@ -153,7 +158,7 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
   }
 
   /** Every operation: the key still valid, the document within bounds, then the arguments to run. */
-  private async prepare(ctx: Context<Record<string, unknown> | undefined, Extra>, payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }) {
+  private async prepare(ctx: Context<Record<string, unknown> | undefined, Extra>, payload: SubscribePayload) {
     const session = ctx.extra.session;
     let actor: Actor;
     try {

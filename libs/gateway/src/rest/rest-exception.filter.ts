@@ -58,9 +58,9 @@ function bodyParserFailure(exception: unknown): [number, ErrorBody] | null {
     case 'entity.parse.failed':
       return [400, { code: ErrorCodes.ValidationFailed, message: 'the request body is not valid JSON' }];
     case 'charset.unsupported':
-      return [415, { code: ErrorCodes.UnsupportedMediaType, message: `${String(message)}: send the body as UTF-8 JSON (content-type: application/json; charset=utf-8)` }];
+      return [415, { code: ErrorCodes.UnsupportedMediaType, message: `${String(message)}: send UTF-8 JSON (content-type: application/json; charset=utf-8)` }];
     case 'encoding.unsupported':
-      return [415, { code: ErrorCodes.UnsupportedMediaType, message: `${String(message)}: send the body uncompressed, or with content-encoding gzip, deflate or br` }];
+      return [415, { code: ErrorCodes.UnsupportedMediaType, message: `${String(message)}: send it uncompressed, or as gzip, deflate or br` }];
     default:
       // Aborted or truncated bodies, a length that does not match, a compressed body that does not decompress.
       if (status >= 400 && status < 500) return [status, { code: ErrorCodes.ValidationFailed, message: `the request body could not be read: ${String(message)}` }];
