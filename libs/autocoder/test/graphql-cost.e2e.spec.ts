@@ -64,24 +64,35 @@ describeWith({ postgres: true }, 'the cost of one GraphQL document is bounded be
     }
   });
 
-  it('caps the service calls of one request, however the document is shaped', async () => {
+  it('estimates the service calls of list fields before running, and caps the real ones while running', async () => {
     const projectId = randomUUID();
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 12; i++) {
       expect((await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, { project_id: projectId, title: `Plan ${i}`, body_markdown: 'x' })).status).toBe(200);
     }
+    const withRevisions = `plans(projectId: "${projectId}") { planId revisions { revision } }`;
     const bus = countBusRequests(system);
     try {
-      // 15 aliases x (1 list + 7 revisions) = 120 calls: over the budget of 100.
-      const res = await gql(system, ADMIN_TOKEN, aliases(15, `plans(projectId: "${projectId}") { planId revisions { revision } }`));
-      expect(res.errors?.some((e: any) => e.extensions.code === 'PAYLOAD_TOO_LARGE' && /more than 100 calls/.test(e.message))).toBe(true);
+      // The cost model: 15 x (1 list + 100 assumed plans x 1 revisions call) = 1515 > 1000, refused unrun.
+      const estimated = await gql(system, ADMIN_TOKEN, aliases(15, withRevisions));
+      expect(estimated.status).toBe(400);
+      expect(estimated.errors?.[0]).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, message: expect.stringMatching(/up to 1515 service calls/) });
+      const ws = wsSession(system, ADMIN_TOKEN);
+      await ws.connected;
+      expect((await ws.execute(aliases(15, withRevisions))).errors?.[0].message).toMatch(/up to 1515 service calls/);
+      await ws.close();
+      expect(bus.total()).toBe(0);
+
+      // Within the estimate (9 x 101) but 9 x (1 + 12) = 117 real calls: the budget of 100 stops it.
+      const real = await gql(system, ADMIN_TOKEN, aliases(9, withRevisions));
+      expect(real.errors?.some((e: any) => e.extensions.code === 'PAYLOAD_TOO_LARGE' && /more than 100 calls/.test(e.message))).toBe(true);
       expect(bus.total()).toBeLessThanOrEqual(100);
     } finally {
       bus.restore();
     }
-    // One alias of the same is well within it.
-    const one = await gql(system, ADMIN_TOKEN, `{ plans(projectId: "${projectId}") { planId revisions { revision } } }`);
+    // One alias of the same is well within both.
+    const one = await gql(system, ADMIN_TOKEN, `{ ${withRevisions} }`);
     expect(one.errors).toBeUndefined();
-    expect(one.data.plans).toHaveLength(7);
+    expect(one.data.plans).toHaveLength(12);
   });
 
   it('refuses a 35,000-alias document (under 1 MiB) without stalling /health', async () => {

@@ -16,6 +16,7 @@ import { CoordMessagesController } from './rest/coord-messages.controller';
 import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
 import { createGraphQLErrorFormatter, showStackTraces } from './graphql/format-error';
 import { DOCUMENT_RULES, PARSE_OPTIONS } from './graphql/document-limits';
+import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
 import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocket.server';
 import { AgentRevocations } from './auth/agent-revocations';
 import { CoordAgentsController } from './rest/coord-agents.controller';
@@ -65,6 +66,7 @@ export class GatewayModule implements NestModule {
             validationRules: DOCUMENT_RULES,
             allowBatchedHttpRequests: false,
             includeStacktraceInErrorResponses: showStackTraces(),
+            plugins: [serviceCallCostPlugin],
             formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error),
             // The websocket is GraphQLWebSocketServer's (frame cap, per-operation authentication).
             context: (arg: { req?: AuthenticatedRequest }) => ({ actor: arg.req?.actor }),

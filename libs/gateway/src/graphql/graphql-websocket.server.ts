@@ -16,6 +16,7 @@ import { MAX_BODY_BYTES } from '../limits';
 import { GATEWAY_LOGGER } from '../tokens';
 import { DOCUMENT_RULES, PARSE_OPTIONS } from './document-limits';
 import { createGraphQLErrorFormatter, withHttpCode } from './format-error';
+import { serviceCallRefusal } from './service-call-cost';
 
 export const GRAPHQL_PATH = '/graphql';
 const KEEP_ALIVE_MS = 12_000;
@@ -179,6 +180,8 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
     if (invalid.length) {
       return invalid.map((e) => (e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
     }
+    const tooCostly = serviceCallRefusal(schema, document, payload.variables, payload.operationName);
+    if (tooCostly) return [tooCostly];
     const contextValue: OperationContext = { actor, correlationId: randomUUID() };
     return { schema, document, variableValues: payload.variables, operationName: payload.operationName, contextValue } satisfies ExecutionArgs;
   }
