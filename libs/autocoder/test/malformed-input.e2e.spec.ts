@@ -94,6 +94,8 @@ describeWith({ postgres: true }, 'malformed input never reaches Postgres', () =>
       expect([encoding.status, encoding.body?.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
       const broken = await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, 'not gzip at all');
       expect([broken.status, broken.body?.error?.code]).toEqual([400, 'VALIDATION_FAILED']);
+      const graphql = await post({ 'content-type': 'application/json; charset=klingon' }, JSON.stringify({ query: '{ agents { agentId } }' }), '/graphql');
+      expect([graphql.status, graphql.body?.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
       const gzip = await post({ 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(json()));
       expect(gzip.status).toBe(200);
       expect(await eventCount()).toBe(before + 1);
