@@ -7,16 +7,8 @@ import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { Authenticator } from './auth/authenticator';
 import { RequestContextMiddleware, type AuthenticatedRequest } from './auth/request-context.middleware';
-import { CoordinatorClient } from './coordinator-client';
-import { GATEWAY_RESOLVERS } from './graphql/resolvers';
-import { CoordTasksController } from './rest/coord-tasks.controller';
-import { TasksClient } from './tasks-client';
-import { CollaborationClient } from './collaboration-client';
-import { CoordMessagesController } from './rest/coord-messages.controller';
-import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
+import { GATEWAY_PARTS, GATEWAY_RESOLVERS } from './gateway-parts';
 import { formatGraphQLError } from './graphql/format-error';
-import { CoordAgentsController } from './rest/coord-agents.controller';
-import { HealthController } from './rest/health.controller';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
 import { GATEWAY_LOGGER, GATEWAY_SETTINGS, MESSAGE_BUS, type GatewaySettings } from './tokens';
 
@@ -40,9 +32,7 @@ export class GatewayModule implements NestModule {
       { provide: MESSAGE_BUS, useValue: options.bus },
       { provide: GATEWAY_LOGGER, useValue: options.logger },
       { provide: GATEWAY_SETTINGS, useValue: { adminToken: options.adminToken } satisfies GatewaySettings },
-      CoordinatorClient,
-      TasksClient,
-      CollaborationClient,
+      ...GATEWAY_PARTS.flatMap((part) => part.clients),
       Authenticator,
     ];
     return {
@@ -81,7 +71,7 @@ export class GatewayModule implements NestModule {
           }),
         }),
       ],
-      controllers: [HealthController, CoordAgentsController, CoordTasksController, CoordMessagesController, CoordPlansController, CoordDecisionsController],
+      controllers: GATEWAY_PARTS.flatMap((part) => part.controllers),
       providers: [...shared, ...GATEWAY_RESOLVERS, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };
