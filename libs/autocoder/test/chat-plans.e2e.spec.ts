@@ -109,7 +109,7 @@ describeWith({ postgres: true }, 'coordination chat, plans and decisions end to 
       expect((await list(`project_id=${projectId}`)).body.messages).toHaveLength(3);
     });
 
-    it("ties a thread without a project to the project of the task a message names", async () => {
+    it('ties a thread without a project to the project of the task a message names', async () => {
       const projectId = randomUUID();
       const taskId = await createTask(projectId);
       const threadId = randomUUID();

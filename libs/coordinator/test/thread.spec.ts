@@ -66,7 +66,8 @@ describe('thread decider: posting messages', () => {
 
   it('ties a thread without a project to the project a later message names, for good', () => {
     given(posted({ projectId: null })).when(post()).then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
-    const state = [posted({ projectId: null }), posted({ messageId: 'm-2', postedAt: at(2000) })].reduce(threadDecider.evolve, threadDecider.initialState);
+    const events = [posted({ projectId: null }), posted({ messageId: 'm-2', postedAt: at(2000) })];
+    const state = events.reduce(threadDecider.evolve, threadDecider.initialState);
     expect(state).toEqual({ exists: true, threadId, projectId, lastPostedAt: at(2000), messageCount: 2 });
     // Once tied, a message naming none is filed under the project, and another project is a conflict.
     given(posted({ projectId: null }), posted({ messageId: 'm-2', postedAt: at(2000) }))
@@ -77,9 +78,10 @@ describe('thread decider: posting messages', () => {
       .thenFails('CONFLICT', new RegExp(`thread ${threadId} belongs to project ${projectId}; it cannot take a message for project ${otherProject}`));
   });
 
-  it("ties a thread without a project to the project of the task a message names", () => {
-    given(posted({ projectId: null })).when(post({ projectId: null, taskId, taskProjectId: projectId })).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
-    given().when(post({ projectId: null, taskId, taskProjectId: projectId })).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
+  it('ties a thread without a project to the project of the task a message names', () => {
+    const byTask = post({ projectId: null, taskId, taskProjectId: projectId });
+    given(posted({ projectId: null })).when(byTask).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
+    given().when(byTask).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
   });
 
   it('refuses a message naming a project and a task of another project', () => {

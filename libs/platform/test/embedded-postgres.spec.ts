@@ -138,7 +138,9 @@ describe('embedded Postgres: where its socket goes', () => {
     try {
       mkdirSync(join(home, 'pgsocket'), { mode: 0o777 });
       chownSync(join(home, 'pgsocket'), 65534, 65534);
-      await expect(startEmbeddedPostgres(join(home, 'pgdata'))).rejects.toThrow(`${join(home, 'pgsocket')} belongs to user 65534, not to the user running Autocoder (0)`);
+      await expect(startEmbeddedPostgres(join(home, 'pgdata'))).rejects.toThrow(
+        `${join(home, 'pgsocket')} belongs to user 65534, not to the user running Autocoder (0)`,
+      );
       // Nothing is left holding the folder: once the stray folder is gone, the database starts.
       rmSync(join(home, 'pgsocket'), { recursive: true });
       const pg = await startEmbeddedPostgres(join(home, 'pgdata'));
@@ -153,7 +155,8 @@ describe('embedded Postgres: its owner killed with SIGKILL', () => {
   it('refuses a second owner while the first lives, and comes back with the data once it is dead', async () => {
     const home = mkdtempSync(join(tmpdir(), 'autocoder-pglite-'));
     const dataDir = join(home, 'pgdata');
-    const holder = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'fixtures', 'hold-embedded-postgres.ts'), dataDir, 'written before the kill'], {
+    const fixture = join(__dirname, 'fixtures', 'hold-embedded-postgres.ts');
+    const holder = spawn(process.execPath, ['-r', '@swc-node/register', fixture, dataDir, 'written before the kill'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((resolve) => holder.once('exit', resolve));

@@ -31,7 +31,10 @@ export const isRoot = () => process.getuid?.() === 0;
  * host would: open the database's socket or port and ask for a session, and read a data file.
  * Answers what each attempt got: an error code, or what the server answered.
  */
-export async function attackAsAnotherUser(target: { path: string } | { host: string; port: number }, dataFile: string): Promise<{ connect: string; read: string }> {
+export async function attackAsAnotherUser(
+  target: { path: string } | { host: string; port: number },
+  dataFile: string,
+): Promise<{ connect: string; read: string }> {
   const script = `
     const net = require('node:net'), fs = require('node:fs');
     const [target, file] = JSON.parse(process.argv[1]);

@@ -30,7 +30,12 @@ export class MessagesProjection implements Projection<MessageView> {
     // whichever of its messages does it (and a no-op, through the partial index, once done).
     const tied = new Map(posted.filter((e) => e.data.projectId !== null).map((e) => [e.data.threadId, e.data.projectId!]));
     for (const [threadId, projectId] of tied) {
-      await tx.createQueryBuilder().update(MessageRow).set({ projectId }).where('thread_id = :threadId AND project_id IS NULL', { threadId }).execute();
+      await tx
+        .createQueryBuilder()
+        .update(MessageRow)
+        .set({ projectId })
+        .where('thread_id = :threadId AND project_id IS NULL', { threadId })
+        .execute();
     }
     // Only the posted messages are news for subscribers; earlier ones filed under the project are not.
     return posted.map((e) => messageViewOfEvent(e.data, e.revision));

@@ -57,7 +57,8 @@ export function decideThread(command: ThreadCommand, state: ThreadState): Thread
       if (threadProject !== null && c.projectId !== null && c.projectId !== threadProject) {
         return fail(
           ErrorCodes.Conflict,
-          `thread ${c.threadId} belongs to project ${threadProject}; it cannot take a message for project ${c.projectId} (start a new thread for that project)`,
+          `thread ${c.threadId} belongs to project ${threadProject}; it cannot take a message for project ${c.projectId} ` +
+            '(start a new thread for that project)',
         );
       }
       let projectId = threadProject ?? c.projectId;

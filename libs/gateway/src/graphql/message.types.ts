@@ -5,7 +5,10 @@ import { JSONObjectScalar } from './json.scalar';
 export class MessageType {
   @Field(() => ID) messageId!: string;
   @Field(() => ID) threadId!: string;
-  @Field(() => ID, { nullable: true, description: "The thread's project: null until a message ties the thread to one (then its earlier messages show it too)." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "The thread's project: null until a message ties the thread to one (then its earlier messages show it too).",
+  })
   projectId!: string | null;
   @Field(() => ID, { nullable: true }) taskId!: string | null;
   @Field(() => ID) senderId!: string;
