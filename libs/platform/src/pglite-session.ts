@@ -109,7 +109,17 @@ export class PGliteSession {
 
   private drain() {
     if (this.running || this.closed) return;
-    this.running = this.run().finally(() => (this.running = null));
+    this.running = this.run().finally(() => {
+      this.running = null;
+      // Something may have been queued between the loop's last look and now.
+      if (this.nextIndex() !== -1 || this.ownerGone) this.drain();
+    });
+  }
+
+  /** The queued message to run next: the owner's, or anyone's while the session is idle; -1 for none. */
+  private nextIndex() {
+    if (this.owner === null) return this.queue.length > 0 ? 0 : -1;
+    return this.queue.findIndex((q) => q.connection === this.owner);
   }
 
   private async run() {
@@ -118,7 +128,7 @@ export class PGliteSession {
         await this.rollBackAfterLostOwner();
         continue;
       }
-      const index = this.owner === null ? (this.queue.length > 0 ? 0 : -1) : this.queue.findIndex((q) => q.connection === this.owner);
+      const index = this.nextIndex();
       if (index === -1) return; // idle, or the owner's next message is not here yet
       const [item] = this.queue.splice(index, 1);
       this.owner = item.connection;
