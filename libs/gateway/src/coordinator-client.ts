@@ -1,4 +1,4 @@
-import { Subjects, type Actor, type AgentHeartbeatResult, type AgentView, type AuthenticatedAgent, type RebuildProjectionsResult, type RegisterAgentResult } from '@autocoder/contracts';
+import { Subjects, type Actor, type AgentHeartbeatResult, type AgentView, type AuthenticatedAgent, type RegisterAgentResult } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import { AgentRevocations } from './auth/agent-revocations';
@@ -26,10 +26,6 @@ export class CoordinatorClient extends BusClient {
 
   agentHeartbeat(actor: Actor, input: unknown, commandId?: string | null) {
     return this.command<AgentHeartbeatResult>(S.recordAgentHeartbeat, actor, input, commandId);
-  }
-
-  rebuildProjections(actor: Actor) {
-    return this.command<RebuildProjectionsResult>(S.rebuildProjections, actor, {});
   }
 
   listAgents(actor: Actor, filter: unknown) {

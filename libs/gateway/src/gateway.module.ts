@@ -7,20 +7,12 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { RequestContextMiddleware, type AuthenticatedRequest } from './auth/request-context.middleware';
-import { CoordinatorClient } from './coordinator-client';
-import { GATEWAY_RESOLVERS } from './graphql/resolvers';
-import { CoordTasksController } from './rest/coord-tasks.controller';
-import { TasksClient } from './tasks-client';
-import { CollaborationClient } from './collaboration-client';
-import { CoordMessagesController } from './rest/coord-messages.controller';
-import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
-import { createGraphQLErrorFormatter, showStackTraces } from './graphql/format-error';
-import { DOCUMENT_RULES, PARSE_OPTIONS } from './graphql/document-limits';
-import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
-import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocket.server';
 import { AgentRevocations } from './auth/agent-revocations';
-import { CoordAgentsController } from './rest/coord-agents.controller';
-import { HealthController } from './rest/health.controller';
+import { GATEWAY_PARTS, GATEWAY_RESOLVERS } from './gateway-parts';
+import { DOCUMENT_RULES, PARSE_OPTIONS } from './graphql/document-limits';
+import { createGraphQLErrorFormatter, showStackTraces } from './graphql/format-error';
+import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocket.server';
+import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
 import { GATEWAY_LOGGER, GATEWAY_SETTINGS, MESSAGE_BUS, type GatewaySettings } from './tokens';
 
@@ -44,9 +36,7 @@ export class GatewayModule implements NestModule {
       { provide: GATEWAY_LOGGER, useValue: options.logger },
       { provide: GATEWAY_SETTINGS, useValue: { adminToken: options.adminToken } satisfies GatewaySettings },
       AgentRevocations,
-      CoordinatorClient,
-      TasksClient,
-      CollaborationClient,
+      ...GATEWAY_PARTS.flatMap((part) => part.clients),
       Authenticator,
     ];
     return {
@@ -73,7 +63,7 @@ export class GatewayModule implements NestModule {
           }),
         }),
       ],
-      controllers: [HealthController, CoordAgentsController, CoordTasksController, CoordMessagesController, CoordPlansController, CoordDecisionsController],
+      controllers: GATEWAY_PARTS.flatMap((part) => part.controllers),
       providers: [...shared, ...GATEWAY_RESOLVERS, GraphQLWebSocketServer, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };

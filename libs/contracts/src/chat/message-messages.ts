@@ -22,8 +22,8 @@ const timestamp = boundedTimestamp();
 
 export const PostMessageInput = z.strictObject({
   threadId: uuid(),
-  /** Required for a thread's first message; later ones may leave it out (it must match if given). */
-  projectId: uuid().optional(),
+  /** Optional: ties a thread without a project to this one; on a thread tied to a project it must match. */
+  projectId: uuid().nullable().optional(),
   taskId: uuid().nullable().optional(),
   senderId: uuid(),
   messageType,
