@@ -449,8 +449,11 @@ describeWith({ postgres: true }, 'coordination chat, plans and decisions end to 
       expect(retry.body).toEqual(first.body);
       expect(await streamEvents(`thread-${threadId}`)).toHaveLength(1);
       const plan = { project_id: projectId, title: 'Once', body_markdown: 'x' };
-      const p1 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': key });
-      expect(p1.status).toBe(409); // the id named a message already
+      const p1 = await rest(system, 'POST', '/api/coord/plans', agent.key, plan, { 'idempotency-key': key });
+      expect(p1.status).toBe(409); // the agent's key named a message already
+      // Keys are per actor: the admin's same key names a command of its own.
+      const p0 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': key });
+      expect(p0.status).toBe(200);
       const planKey = randomUUID();
       const p2 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': planKey });
       const p3 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': planKey });

@@ -2,6 +2,7 @@
 export const ErrorCodes = {
   ValidationFailed: 'VALIDATION_FAILED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
@@ -64,6 +65,7 @@ export const httpStatusOf = (code: ErrorCode): number =>
   ({
     VALIDATION_FAILED: 400,
     PAYLOAD_TOO_LARGE: 413,
+    UNSUPPORTED_MEDIA_TYPE: 415,
     UNAUTHENTICATED: 401,
     FORBIDDEN: 403,
     NOT_FOUND: 404,

@@ -1,6 +1,6 @@
 import type { MessagePosted } from './message-events';
 import { z } from 'zod';
-import { uuid } from '../validation';
+import { boundedTimestamp, uuid } from '../validation';
 
 /** A message's payload: a JSON object of at most 64 KiB once serialised. */
 export const MESSAGE_PAYLOAD_MAX_BYTES = 64 * 1024;
@@ -18,7 +18,7 @@ const payload = z.record(z.string(), z.unknown(), { message: 'must be a JSON obj
   }
 });
 
-const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with a time zone, e.g. 2026-02-08T12:00:00Z' });
+const timestamp = boundedTimestamp();
 
 export const PostMessageInput = z.strictObject({
   threadId: uuid(),
