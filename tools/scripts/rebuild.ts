@@ -39,7 +39,6 @@ async function main() {
   const token = config.adminToken ?? (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null);
   if (!token) throw new Error(`no admin token: set AUTOCODER_ADMIN_TOKEN or start Autocoder once so that ${tokenFile} exists`);
   const commandId = process.env.AUTOCODER_REBUILD_COMMAND_ID ?? randomUUID();
-  // eslint-disable-next-line no-console
   console.log(`rebuild ${commandId} (AUTOCODER_REBUILD_COMMAND_ID=${commandId} npm run rebuild asks for the same one again)`);
   const body = await post(new URL(`http://${config.host}:${config.port}/graphql`), token, JSON.stringify({
     query: 'mutation($id: ID) { rebuildProjections(commandId: $id) { projections { name eventsReplayed rows } } }',
@@ -47,13 +46,11 @@ async function main() {
   }));
   if (body.errors?.length) throw new Error(body.errors.map((e) => e.message).join('; '));
   for (const p of body.data!.rebuildProjections.projections) {
-    // eslint-disable-next-line no-console
     console.log(`${p.name}: replayed ${p.eventsReplayed} events, ${p.rows} rows`);
   }
 }
 
 main().catch((error: Error) => {
-  // eslint-disable-next-line no-console
   console.error(`rebuild failed: ${error.message}`);
   process.exit(1);
 });

@@ -18,7 +18,13 @@ describeWith({ postgres: true }, 'a poison event in a running coordinator (real 
   });
   afterAll(async () => system?.close());
 
-  const statusOf = (name: string) => system.coordinator.projectorStatuses.find((s) => s.name === name)!;
+  /** What an operator sees: the gateway's `processors` query. */
+  const processors = async () => {
+    const res = await gql(system, ADMIN_TOKEN, '{ processors { service name kind state position failing { position stream type attempts error } } }');
+    expect(res.errors).toBeUndefined();
+    return res.data.processors as { service: string; name: string; kind: string; state: string; position: number | null; failing: any }[];
+  };
+  const statusOf = async (name: string) => (await processors()).find((s) => s.name === name)!;
 
   it('stops only the messages projector, at the poison event, while leases expire on time and the other projections keep up', async () => {
     const employeeId = randomUUID();
@@ -69,15 +75,24 @@ describeWith({ postgres: true }, 'a poison event in a running coordinator (real 
     expect(backToReady - deadline).toBeLessThan(1000);
 
     // The messages projector gave up on the poison event and names it.
-    const stopped = await eventually(async () => (statusOf('coordinator.messages').state === 'stopped' ? statusOf('coordinator.messages') : undefined), 20_000, 'messages projector stopped');
-    expect(stopped.error).toMatchObject({ position: appended.position, stream: poisonStream, type: 'MessagePosted', attempts: 5 });
-    expect(stopped.error!.message).toContain('uuid');
+    const stopped = await eventually(
+      async () => {
+        const status = await statusOf('coordinator.messages');
+        return status.state === 'stopped' ? status : undefined;
+      },
+      20_000,
+      'messages projector stopped',
+    );
+    expect(stopped).toMatchObject({ service: 'coordinator', kind: 'projection' });
+    expect(stopped.failing).toMatchObject({ position: appended.position, stream: poisonStream, type: 'MessagePosted', attempts: 5 });
+    expect(stopped.failing.error).toContain('uuid');
     expect(stopped.position).not.toBeNull();
     expect(stopped.position!).toBeLessThan(appended.position);
 
     // Every other projector runs and keeps up with what comes next.
-    const others = system.coordinator.projectorStatuses.filter((s) => s.name !== 'coordinator.messages');
-    expect(others.map((s) => s.state)).toEqual(others.map(() => 'running'));
+    const others = (await processors()).filter((s) => s.kind === 'projection' && s.name !== 'coordinator.messages');
+    expect(others.map((s) => [s.name, s.state])).toEqual(others.map((s) => [s.name, 'running']));
+    expect(others).toHaveLength(4);
     const later = randomUUID();
     const registered = await rest(system, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, seedRegistration(later, creator, { name: 'AFTER-POISON' }));
     await eventually(async () => ((await rest(system, 'GET', '/api/coord/agents', ADMIN_TOKEN)).body.agents as { agent_id: string }[]).find((a) => a.agent_id === registered.body.agent_id), 5000, 'agent listed');
@@ -98,14 +113,14 @@ describeWith({ postgres: true }, 'a poison event in a running coordinator (real 
     });
     expect(afterwards.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(statusOf('coordinator.messages')).toMatchObject({ state: 'stopped', error: { position: appended.position } });
+    expect(await statusOf('coordinator.messages')).toMatchObject({ state: 'stopped', failing: { position: appended.position } });
 
     // A rebuild replays the others and says which one it could not rebuild, and where it stopped.
     const rebuilt = await gql(system, ADMIN_TOKEN, 'mutation { rebuildProjections { projections { name } } }');
     expect(rebuilt.errors?.[0]).toMatchObject({ extensions: { code: 'INTERNAL' } });
     expect(rebuilt.errors![0].message).toContain(`projection coordinator.messages stopped at position ${appended.position}`);
     expect(rebuilt.errors![0].message).toContain('rebuilt: coordinator.agents, coordinator.tasks, coordinator.plans, coordinator.decisions');
-    expect(statusOf('coordinator.plans').state).toBe('running');
+    expect((await statusOf('coordinator.plans')).state).toBe('running');
     expect((await rest(system, 'GET', `/api/coord/plans/${plan.body.plan_id}`, ADMIN_TOKEN)).status).toBe(200);
   }, 60_000);
 });

@@ -6,7 +6,6 @@ export const Subjects = {
   coordinator: {
     registerAgent: 'coordinator.cmd.agent.register',
     recordAgentHeartbeat: 'coordinator.cmd.agent.heartbeat',
-    rebuildProjections: 'coordinator.cmd.projections.rebuild',
     listAgents: 'coordinator.qry.agent.list',
     getAgent: 'coordinator.qry.agent.get',
     authenticateAgent: 'coordinator.qry.agent.authenticate',
@@ -37,17 +36,4 @@ export const Subjects = {
     taskUpdated: 'coordinator.evt.task.updated',
     messagePosted: 'coordinator.evt.message.posted',
   },
-} as const;
-
-/** Queue groups: instances of one service share the requests addressed to it. */
-export const QueueGroups = {
-  coordinator: 'coordinator',
-} as const;
-
-/**
- * Requests that may take longer than the bus's default 10 s, and how long their callers wait. A
- * rebuild replays every event (each projector waits up to 10 minutes for its replay).
- */
-export const RequestTimeoutsMs = {
-  rebuildProjections: 15 * 60_000,
 } as const;

@@ -15,7 +15,7 @@ export interface ProjectorRetry {
 export interface ProjectorOptions<Change> {
   store: EventStore;
   dataSource: DataSource;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a projector runs any projection's union
+  /** Any projection: the projector only hands it the events of its own types. */
   projection: Projection<any, Change>;
   /** Schema holding the service's `projection_checkpoints` table. */
   schema: string;
@@ -26,23 +26,25 @@ export interface ProjectorOptions<Change> {
   retry?: Partial<ProjectorRetry>;
 }
 
-/** The event a projection could not apply, and why. */
+/** The event a projection keeps failing on (the same shape a reactor reports). */
 export interface ProjectorFailure {
-  message: string;
   position: number;
   stream: string;
   type: string;
-  eventId: string;
   attempts: number;
+  error: string;
 }
 
 export interface ProjectorStatus {
   name: string;
-  /** `stopped`: not started, stopped, or given up on a poison event (then `error` says which). */
-  state: 'running' | 'stopped';
+  /**
+   * `retrying`: an event keeps failing and is tried again; `stopped`: not started, stopped, or given
+   * up on a poison event (then `failing` says which).
+   */
+  state: 'running' | 'retrying' | 'stopped';
   /** Position of the last event applied (or seen applied by another instance). */
   position: number | null;
-  error?: ProjectorFailure;
+  failing: ProjectorFailure | null;
 }
 
 export interface RebuildReport {
@@ -71,8 +73,8 @@ export class ProjectorStoppedError extends AutocoderError {
   constructor(readonly failure: ProjectorFailure & { projection: string }) {
     super(
       ErrorCodes.Internal,
-      `projection ${failure.projection} stopped at position ${failure.position} (${failure.type} in ${failure.stream}, event ${failure.eventId}) ` +
-        `after ${failure.attempts} attempts: ${failure.message}`,
+      `projection ${failure.projection} stopped at position ${failure.position} (${failure.type} in ${failure.stream}) ` +
+        `after ${failure.attempts} attempts: ${failure.error}`,
     );
   }
 }
@@ -119,8 +121,8 @@ export class Projector<Change = unknown> {
   }
 
   get status(): ProjectorStatus {
-    const state = this.running && !this.halted ? 'running' : 'stopped';
-    return { name: this.name, state, position: this.position, ...(this.failure ? { error: { ...this.failure } } : {}) };
+    const state = !this.running || this.halted ? 'stopped' : this.failure ? 'retrying' : 'running';
+    return { name: this.name, state, position: this.position, failing: this.failure ? { ...this.failure } : null };
   }
 
   async start() {
@@ -205,15 +207,15 @@ export class Projector<Change = unknown> {
       return this.restart(this.retry.maxDelayMs, onBatch);
     }
     const { event } = error;
-    const attempts = this.failure?.eventId === event.id ? this.failure.attempts + 1 : 1;
-    this.failure = { message: error.message, position: event.position, stream: event.stream, type: event.type, eventId: event.id, attempts };
+    const attempts = this.failure?.position === event.position ? this.failure.attempts + 1 : 1;
+    this.failure = { position: event.position, stream: event.stream, type: event.type, attempts, error: error.message };
     if (attempts < this.retry.attempts) {
-      this.options.logger.warn({ err: error.cause, projection: this.name, ...this.failure }, 'projection failed on an event; trying it again');
+      this.options.logger.warn({ err: error.cause, projection: this.name, eventId: event.id, ...this.failure }, 'projection failed on an event; trying it again');
       return this.restart(Math.min(this.retry.firstDelayMs * 2 ** (attempts - 1), this.retry.maxDelayMs), onBatch);
     }
     this.halted = true;
     this.options.logger.error(
-      { err: error.cause, projection: this.name, ...this.failure },
+      { err: error.cause, projection: this.name, eventId: event.id, ...this.failure },
       `projection ${this.name} stopped: the event at position ${event.position} (${event.type} in ${event.stream}) fails every time`,
     );
     const stopped = this.stoppedError()!;

@@ -221,7 +221,7 @@ describeWith({ postgres: true }, 'Projector on the real Postgres', () => {
       name: 'test.poison',
       state: 'stopped',
       position: poison.position - 1,
-      error: { message: 'this event cannot be counted', position: poison.position, stream: bad, type: 'Counted', eventId: poison.id, attempts: 3 },
+      failing: { position: poison.position, stream: bad, type: 'Counted', attempts: 3, error: 'this event cannot be counted' },
     });
     // Applied up to the poison event, nothing after it; a new wait is refused at once.
     expect(await countsIn(table)).toEqual({ [good]: 2 });
