@@ -479,7 +479,7 @@ describeWith({ postgres: true }, 'coordination chat, plans and decisions end to 
       };
       const caughtUp = async () => {
         for (const projector of system.coordinator.projectors) {
-          if (projector.checkpoint === null || (await system.store.readAll({ after: projector.checkpoint, maxCount: 1 })).length) return undefined;
+          if (!(await projector.isCaughtUp())) return undefined;
         }
         return true;
       };

@@ -1,4 +1,4 @@
-import { Subjects, agentStreamName, type AgentView, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
+import { Subjects, agentStreamName, type AgentView, type CommandEnvelope, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
 import { AggregateStore, type EventStore } from '@autocoder/eventstore';
 import { CommandLog, type MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
@@ -46,10 +46,11 @@ export class CoordinatorRuntime implements RunningService {
     /** Every projector of the service, in the order they are rebuilt. */
     readonly projectors: Projector<unknown>[],
     readonly dataSource: DataSource,
+    commands: CommandLog,
     options: CoordinatorOptions,
   ) {
     this.jobs = new PeriodicJobs(options.logger);
-    this.processors = new EventProcessors('coordinator', dataSource, projectors);
+    this.processors = new EventProcessors('coordinator', dataSource, projectors, [], commands);
   }
 
   static async start(options: CoordinatorOptions): Promise<CoordinatorRuntime> {
@@ -105,7 +106,7 @@ export class CoordinatorRuntime implements RunningService {
     const projectors = [agentsProjector, tasksProjector] as Projector<unknown>[];
     const collaboration = createCollaboration({ store: options.store, bus: options.bus, commands, dataSource, schema, logger: options.logger });
     projectors.push(...collaboration.projectors);
-    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, options);
+    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, commands, options);
     runtime.collaboration = collaboration;
     await runtime.processors.start();
     runtime.jobs.every(options.offlineSweepMs ?? 1000, 'offline sweep', () => agents.sweepOffline());
@@ -115,8 +116,9 @@ export class CoordinatorRuntime implements RunningService {
     return runtime;
   }
 
-  rebuildProjections(): Promise<RebuildProjectionsResult> {
-    return this.processors.rebuildProjections();
+  /** A rebuild as a command (see EventProcessors.rebuildProjections); without an envelope, one of its own. */
+  rebuildProjections(envelope?: CommandEnvelope): Promise<RebuildProjectionsResult> {
+    return this.processors.rebuildProjections(envelope);
   }
 
   get schema() {

@@ -22,7 +22,7 @@ export function processorsControllerFor(service: ServiceName, processors: EventP
     rebuild(@Payload() envelope: CommandEnvelope) {
       return replyTo(envelope, logger, async () => {
         requireOperator(envelope, 'rebuilding projections');
-        return processors.rebuildProjections();
+        return processors.rebuildProjections(envelope);
       });
     }
 

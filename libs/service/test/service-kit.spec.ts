@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { serviceSubjects, type ProcessorStatus, type RebuildProjectionsResult, type ServiceName } from '@autocoder/contracts';
-import { PostgresEventStore, type RecordedEvent } from '@autocoder/eventstore';
+import { PostgresEventStore } from '@autocoder/eventstore';
 import { NatsMessageBus } from '@autocoder/messaging';
 import { createLogger, loadConfig } from '@autocoder/platform';
-import { Projector, createCheckpointsTable, schemaOf, type Projection } from '@autocoder/projections';
+import { HandlerProjection, Projector, createCheckpointsTable, schemaOf, type EventHandlers } from '@autocoder/projections';
 import { Reactor } from '@autocoder/reactors';
 import { TEST_DATABASE_URL, TEST_NATS_URL, describeWith, dropSchemasWithPrefix, uniqueSchema } from '@autocoder/testing';
 import type { INestMicroservice } from '@nestjs/common';
@@ -14,16 +14,24 @@ import { EventProcessors, openServiceDataSource, poolOf, serveService, type Runn
 type NoteEvent = { type: 'NoteAdded'; data: { noteId: string; text: string } };
 
 /** A read model: one row per note. */
-class NotesProjection implements Projection<string> {
+class NotesProjection extends HandlerProjection<NoteEvent, { tx: EntityManager; notes: string[] }, string> {
   readonly name = 'notes.notes';
   readonly tables: string[];
+  protected readonly handlers: EventHandlers<NoteEvent, { tx: EntityManager; notes: string[] }> = {
+    NoteAdded: async (e, batch) => {
+      await batch.tx.query(`INSERT INTO ${this.schema}.notes (note_id, text) VALUES ($1, $2)`, [e.data.noteId, e.data.text]);
+      batch.notes.push(e.data.noteId);
+    },
+  };
   constructor(private readonly schema: string) {
+    super();
     this.tables = [`${schema}.notes`];
   }
-  async apply(events: RecordedEvent[], tx: EntityManager) {
-    const notes = events.filter((e) => e.type === 'NoteAdded').map((e) => e.data as NoteEvent['data']);
-    for (const note of notes) await tx.query(`INSERT INTO ${this.schema}.notes (note_id, text) VALUES ($1, $2)`, [note.noteId, note.text]);
-    return notes.map((n) => n.noteId);
+  protected async begin(_events: unknown[], tx: EntityManager) {
+    return { tx, notes: [] as string[] };
+  }
+  protected async finish(batch: { notes: string[] }) {
+    return batch.notes;
   }
 }
 
