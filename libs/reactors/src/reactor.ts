@@ -112,7 +112,7 @@ export class Reactor<E extends DomainEvent = DomainEvent> {
     this.current = { ...this.current, state: 'stopped' };
   }
 
-  /** Resolves once this instance has reacted to everything up to `position`. */
+  /** Resolves once this instance has reacted to everything up to `position` (of the types it reads). */
   waitFor(position: number, timeoutMs = 30_000): Promise<void> {
     if (this.current.position !== null && this.current.position >= position) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -156,14 +156,15 @@ export class Reactor<E extends DomainEvent = DomainEvent> {
       );
     }, this.leaseMs / 3);
     const types = new Set(this.eventTypes);
-    const subscription = this.options.store.subscribeToAll({ after, batchSize: this.options.batchSize ?? 200 }, async (events) => {
+    // The store delivers only the types reacted to; the check below guards against an adapter that does not.
+    const subscription = this.options.store.subscribeToAll({ after, batchSize: this.options.batchSize ?? 200, filter: { types: [...types] } }, async (events) => {
       for (const event of events) {
         if (!types.has(event.type)) continue;
         await this.react(event);
         if (!(await this.checkpoints!.advance(this.name, this.owner, event.position, this.leaseMs))) throw new LeaseLost();
         this.reached(event.position);
       }
-      // Events it passes over move the checkpoint once per batch.
+      // Events passed over (if any) move the checkpoint once per batch.
       const last = events[events.length - 1].position;
       if (!(await this.checkpoints!.advance(this.name, this.owner, last, this.leaseMs))) throw new LeaseLost();
       this.reached(last);
