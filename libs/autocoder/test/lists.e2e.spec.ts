@@ -156,10 +156,10 @@ function taskAndMessageLists(name: string, start: () => Promise<TestSystem>) {
     let threadId: string;
     const tasks: string[] = [];
 
-    /** Every projector has applied every stored event. */
+    /** Every projector has applied every stored event of its types. */
     const caughtUp = async () => {
       for (const projector of system.coordinator.projectors) {
-        if (projector.checkpoint === null || (await system.store.readAll({ after: projector.checkpoint, maxCount: 1 })).length) return undefined;
+        if (!(await projector.isCaughtUp())) return undefined;
       }
       return true;
     };

@@ -2,6 +2,7 @@
 export const ErrorCodes = {
   ValidationFailed: 'VALIDATION_FAILED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
@@ -64,6 +65,7 @@ export const httpStatusOf = (code: ErrorCode): number =>
   ({
     VALIDATION_FAILED: 400,
     PAYLOAD_TOO_LARGE: 413,
+    UNSUPPORTED_MEDIA_TYPE: 415,
     UNAUTHENTICATED: 401,
     FORBIDDEN: 403,
     NOT_FOUND: 404,
@@ -82,3 +84,13 @@ export const httpStatusOf = (code: ErrorCode): number =>
     UNAVAILABLE: 503,
     INTERNAL: 500,
   })[code];
+
+/**
+ * Codes that say nothing about the command itself, only that it could not be carried out now (a
+ * conflict that outlasted its retries, a service that did not answer, a crash): the same command may
+ * succeed when sent again with the same id. Every other code is a decision and stays the answer.
+ */
+export const TransientErrorCodes: readonly ErrorCode[] = [ErrorCodes.WrongExpectedRevision, ErrorCodes.Unavailable, ErrorCodes.Internal];
+
+/** Anything that is not one of our typed errors (a dropped connection, a bug) is transient too. */
+export const isTransientError = (error: unknown): boolean => !(error instanceof AutocoderError) || TransientErrorCodes.includes(error.code);

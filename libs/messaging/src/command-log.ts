@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AutocoderError, ErrorCodes, type CommandEnvelope, type ErrorBody, type Reply } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, actorLabel, type CommandEnvelope, type ErrorBody, type Reply } from '@autocoder/contracts';
 import type { Pool } from 'pg';
 
 export interface CommandLogOptions {
@@ -66,7 +66,9 @@ export class CommandLog {
   async run<T>(subject: string, envelope: CommandEnvelope, execute: () => Promise<CommandOutcome<T>>): Promise<T> {
     const { pool } = this.options;
     if (Date.now() - this.lastRedaction > 60_000) await this.redactExpired();
-    const fingerprint = createHash('sha256').update(subject).update('\0').update(canonicalJson(envelope.payload ?? null)).digest('hex');
+    // The actor is part of the command: the same id and payload from someone else is not a retry.
+    const actor = envelope.actor ? actorLabel(envelope.actor) : '';
+    const fingerprint = createHash('sha256').update(subject).update('\0').update(canonicalJson(envelope.payload ?? null)).update('\0').update(actor).digest('hex');
     const inserted = await pool.query(
       `INSERT INTO ${this.table} (command_id, subject, fingerprint) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING command_id`,
       [envelope.commandId, subject, fingerprint],
