@@ -11,6 +11,7 @@ import { AgentRevocations } from './auth/agent-revocations';
 import { GATEWAY_PARTS, GATEWAY_RESOLVERS } from './gateway-parts';
 import { DOCUMENT_RULES, PARSE_OPTIONS } from './graphql/document-limits';
 import { createGraphQLErrorFormatter, showStackTraces } from './graphql/format-error';
+import { CompiledQueriesPlugin } from './graphql/compiled-queries.plugin';
 import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocket.server';
 import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
@@ -64,7 +65,7 @@ export class GatewayModule implements NestModule {
         }),
       ],
       controllers: GATEWAY_PARTS.flatMap((part) => part.controllers),
-      providers: [...shared, ...GATEWAY_RESOLVERS, GraphQLWebSocketServer, { provide: APP_FILTER, useClass: RestExceptionFilter }],
+      providers: [...shared, ...GATEWAY_RESOLVERS, GraphQLWebSocketServer, CompiledQueriesPlugin, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };
   }

@@ -1,12 +1,13 @@
-import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes } from '@autocoder/contracts';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
-import { unwrapReply } from './reply';
+import { JsonText, unwrapReply, type ServedReply } from './reply';
 
 /**
  * The in-process stand-in for NATS, used when every service runs in one process: the same
- * @MessagePattern handlers, with payloads copied through JSON as they would be on the wire.
+ * @MessagePattern handlers, with payloads copied through JSON as they would be on the wire (an answer
+ * that is JSON text already is parsed once, into the caller's copy).
  */
 export class InProcessBroker implements MessageBus {
   private readonly handlers = new Map<string, (data: unknown) => Promise<unknown>>();
@@ -24,8 +25,9 @@ export class InProcessBroker implements MessageBus {
       timer = setTimeout(() => reject(new AutocoderError(ErrorCodes.Unavailable, `${subject} did not answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const reply = (await Promise.race([handler(wireRequest(subject, envelope)), timeout])) as Reply<T>;
-      return unwrapReply(wire(reply), subject);
+      const reply = (await Promise.race([handler(wireRequest(subject, envelope)), timeout])) as ServedReply<T>;
+      // JSON text needs no copy first: unwrapReply parses it into the caller's own.
+      return unwrapReply(reply?.ok && reply.value instanceof JsonText ? reply : wire(reply), subject);
     } finally {
       clearTimeout(timer);
     }

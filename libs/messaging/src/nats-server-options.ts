@@ -1,4 +1,5 @@
 import { ServerNats, type CustomStrategy, type MessageHandler } from '@nestjs/microservices';
+import { JsonTextNatsSerializer } from './json-text-nats-serializer';
 
 /**
  * Serves a module's @MessagePattern handlers on NATS under `prefix` + subject, so several
@@ -22,7 +23,7 @@ class PrefixedServerNats extends ServerNats {
   }
 }
 
-/** A service's NATS server: its instances join one queue group and share the requests. */
+/** A service's NATS server: its instances join one queue group and share the requests; JSON text answers go out as they are. */
 export const natsServerOptions = (servers: string, queue: string, name: string, prefix = ''): CustomStrategy => ({
-  strategy: new PrefixedServerNats({ servers, queue, name, reconnect: true, maxReconnectAttempts: -1 }, prefix),
+  strategy: new PrefixedServerNats({ servers, queue, name, reconnect: true, maxReconnectAttempts: -1, serializer: new JsonTextNatsSerializer() }, prefix),
 });

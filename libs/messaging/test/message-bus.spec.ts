@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
 import pino from 'pino';
-import { InProcessBroker, InProcessServer, NatsMessageBus, natsServerOptions, replyTo, type MessageBus } from '../src';
+import { InProcessBroker, InProcessServer, JsonText, NatsMessageBus, natsServerOptions, replyTo, type MessageBus } from '../src';
 
 // Subjects unique to this run: other suites serve the real subjects on the same NATS server.
 const RUN = randomBytes(5).toString('hex');
@@ -20,6 +20,7 @@ const S = {
   slow: `test.${RUN}.slow`,
   nobody: `test.${RUN}.nobody-answers`,
   whoami: `test.${RUN}.whoami`,
+  jsonText: `test.${RUN}.json-text`,
 };
 const SECRET = 'password=hunter2 at db.internal:5432';
 
@@ -103,6 +104,16 @@ class EchoController {
       doc.nested.name = 'changed by the handler';
       this.returned = doc;
       return { doc, whenType: typeof doc.when, hasDropped: 'dropped' in doc };
+    });
+  }
+
+  /** JSON text as Postgres writes it (spaces after separators, keys in its own order). */
+  @MessagePattern(S.jsonText)
+  jsonText(@Payload() envelope: QueryEnvelope<{ rows: number; pad?: number }>) {
+    return replyTo(envelope, this.logger, async () => {
+      const { rows, pad = 0 } = envelope.payload;
+      const row = (i: number) => `{"id" : ${i}, "name" : "row \\"${i}\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": "${'p'.repeat(pad)}"}}`;
+      return new JsonText<{ id: number; name: string; tags: string[]; meta: { x: null; pad: string } }[]>(`[${Array.from({ length: rows }, (_, i) => row(i)).join(', ')}]`);
     });
   }
 
@@ -262,6 +273,23 @@ function requestReplyContract(name: string, start: () => Promise<Transport & { c
       await sleep(50);
       const next = await t.bus.request<{ payload: unknown }>(S.echo, query({ after: 'timeout' }));
       expect(next.payload).toEqual({ after: 'timeout' });
+    });
+
+    it('delivers an answer the handler holds as JSON text as the value it stands for, a copy for each caller', async () => {
+      type Row = { id: number; name: string; tags: string[]; meta: { x: null; pad: string } };
+      const [first, second] = await Promise.all([t.bus.request<Row[]>(S.jsonText, query({ rows: 3 })), t.bus.request<Row[]>(S.jsonText, query({ rows: 3 }))]);
+      expect(first).toEqual([0, 1, 2].map((i) => ({ id: i, name: `row "${i}" é`, tags: ['a', 'b'], meta: { x: null, pad: '' } })));
+      expect(JSON.stringify(first)).toBe(JSON.stringify(second));
+      first[0].tags.push('changed by one caller');
+      expect(second[0].tags).toEqual(['a', 'b']);
+      expect(await t.bus.request<Row[]>(S.jsonText, query({ rows: 0 }))).toEqual([]);
+    });
+
+    it('counts the bytes of a JSON text answer against the bus limit', async () => {
+      const fits = await t.bus.request<unknown[]>(S.jsonText, query({ rows: 1, pad: 800 * 1024 }), 5_000);
+      expect(fits).toHaveLength(1);
+      const error = await rejectionOf(t.bus.request(S.jsonText, query({ rows: 2, pad: 460 * 1024 }), 5_000));
+      expect(error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/more than the 921600 bytes the message bus carries/) });
     });
 
     it('carries payloads as JSON copies: the handler mutating what it received does not touch the caller, nor the caller the handler', async () => {

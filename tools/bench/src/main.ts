@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { TEST_DATABASE_URL } from '@autocoder/testing';
 import { runCoordinatorBench } from './coordinator-bench';
 import { runEventStoreBench } from './eventstore-bench';
+import { runListsBench } from './lists-bench';
 
 export interface BenchContext {
   databaseUrl: string;
@@ -39,6 +40,10 @@ export const BENCHMARKS: Record<string, { description: string; run: Benchmark }>
   coordinator: {
     description: 'coordinator child process: 200 agents over NATS claim-next, heartbeat and finish 10,000 tasks vs the raw append rate',
     run: runCoordinatorBench,
+  },
+  lists: {
+    description: 'npm start in a child process: REST and GraphQL lists of 500 agents, 8 clients, in process and over NATS vs a plain SELECT',
+    run: runListsBench,
   },
 };
 

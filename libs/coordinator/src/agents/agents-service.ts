@@ -20,12 +20,13 @@ import {
   type RegisterAgentResult,
 } from '@autocoder/contracts';
 import type { AggregateStore, CommandContext } from '@autocoder/eventstore';
-import type { CommandLog } from '@autocoder/messaging';
+import type { CommandLog, JsonText } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
 import { lastSeenAt, type AgentCommand, type AgentState } from './agent';
 import { AgentRow } from './agent-row.entity';
-import { agentViewOfRow, agentViewOfState } from './agent-view';
+import { jsonRows, sqlParameters, whereSql } from '../json-rows';
+import { agentViewColumnsSql, agentViewOfRow, agentViewOfState } from './agent-view';
 import { agentIdFor, agentIdOfApiKey, apiKeyMatches, issueApiKey } from './api-key';
 
 export interface AgentsSettings {
@@ -105,13 +106,20 @@ export class AgentsService {
     return { agentId: state.agentId, employeeId: state.profile.employeeId };
   }
 
-  async list(envelope: QueryEnvelope): Promise<AgentView[]> {
+  /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
+  async list(envelope: QueryEnvelope): Promise<JsonText<AgentView[]>> {
     const filter = parseInput(ListAgentsInput, envelope.payload ?? {}, 'agent filter');
-    const query = this.dataSource.getRepository(AgentRow).createQueryBuilder('a').orderBy('a.registeredAt', 'ASC').addOrderBy('a.agentId', 'ASC');
-    if (filter.status) query.andWhere('a.status = :status', { status: filter.status });
-    if (filter.ownerEmployeeId) query.andWhere('a.ownerEmployeeId = :owner', { owner: filter.ownerEmployeeId });
-    if (filter.specialization) query.andWhere(':spec = ANY(a.specializationCodes)', { spec: filter.specialization });
-    return (await query.take(filter.limit).getMany()).map(agentViewOfRow);
+    const { values, bind } = sqlParameters();
+    const where: string[] = [];
+    if (filter.status) where.push(`a.status = ${bind(filter.status)}`);
+    if (filter.ownerEmployeeId) where.push(`a.owner_employee_id = ${bind(filter.ownerEmployeeId)}`);
+    if (filter.specialization) where.push(`${bind(filter.specialization)} = ANY(a.specialization_codes)`);
+    return jsonRows<AgentView>(
+      this.dataSource,
+      `SELECT row_to_json(v)::text AS json FROM ${this.schema}.agents a CROSS JOIN LATERAL (SELECT ${agentViewColumnsSql('a')}) v
+        ${whereSql(where)} ORDER BY a.registered_at, a.agent_id LIMIT ${bind(filter.limit)}`,
+      values,
+    );
   }
 
   async get(envelope: QueryEnvelope): Promise<AgentView> {
@@ -150,6 +158,10 @@ export class AgentsService {
       }
     }
     return marked;
+  }
+
+  private get schema() {
+    return (this.dataSource.options as { schema: string }).schema;
   }
 
   private context(envelope: CommandEnvelope): CommandContext {

@@ -1,4 +1,5 @@
 import type { MessagePosted, MessageView } from '@autocoder/contracts';
+import { isoTimestampSql } from '../json-rows';
 import { MessageRow } from './message-row.entity';
 
 export const messageViewOfEvent = (data: MessagePosted['data'], sequence: number): MessageView => ({ ...data, sequence });
@@ -18,14 +19,19 @@ export function messageRowOfEvent(data: MessagePosted['data'], sequence: number,
   });
 }
 
-export const messageViewOfRow = (row: MessageRow): MessageView => ({
-  messageId: row.messageId,
-  threadId: row.threadId,
-  projectId: row.projectId,
-  taskId: row.taskId,
-  senderId: row.senderId,
-  messageType: row.messageType,
-  payload: row.payload,
-  postedAt: row.postedAt.toISOString(),
-  sequence: row.sequence,
-});
+/**
+ * A message as lists show it, made by Postgres from the messages row `m` for `row_to_json`: its
+ * fields in the order lists have always had, the time as toISOString writes it.
+ */
+export const messageViewColumnsSql = (m: string) =>
+  [
+    `${m}.message_id AS "messageId"`,
+    `${m}.thread_id AS "threadId"`,
+    `${m}.project_id AS "projectId"`,
+    `${m}.task_id AS "taskId"`,
+    `${m}.sender_id AS "senderId"`,
+    `${m}.message_type AS "messageType"`,
+    `${m}.payload AS "payload"`,
+    `${isoTimestampSql(`${m}.posted_at`)} AS "postedAt"`,
+    `${m}.sequence AS "sequence"`,
+  ].join(', ');

@@ -17,11 +17,11 @@ import {
   type ThreadEvent,
 } from '@autocoder/contracts';
 import { isStreamNotFound, type AggregateStore, type CommandContext, type EventStore } from '@autocoder/eventstore';
-import type { CommandLog } from '@autocoder/messaging';
+import type { CommandLog, JsonText } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
-import { MessageRow } from './message-row.entity';
-import { messageViewOfEvent, messageViewOfRow } from './message-view';
+import { jsonRows, sqlParameters, whereSql } from '../json-rows';
+import { messageViewColumnsSql, messageViewOfEvent } from './message-view';
 import type { ChatActor, ThreadCommand, ThreadState } from './thread';
 
 /** Resolves once the read model holds everything up to a global position (or gives up quietly). */
@@ -52,8 +52,8 @@ export class MessagesService {
     private readonly logger: Logger,
   ) {}
 
-  private get rows() {
-    return this.dataSource.getRepository(MessageRow);
+  private get schema() {
+    return (this.dataSource.options as { schema: string }).schema;
   }
 
   /**
@@ -97,18 +97,25 @@ export class MessagesService {
   }
 
   /** Messages by thread, project and/or task (all given must match), posted strictly after `since`, oldest first. */
-  async list(envelope: QueryEnvelope): Promise<MessageView[]> {
+  /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
+  async list(envelope: QueryEnvelope): Promise<JsonText<MessageView[]>> {
     const filter = parseInput(ListMessagesInput, envelope.payload ?? {}, 'message filter');
     if (!filter.threadId && !filter.projectId && !filter.taskId) {
       throw new AutocoderError(ErrorCodes.ValidationFailed, 'a message query needs at least one of: thread id, project id, task id');
     }
-    const query = this.rows.createQueryBuilder('m').orderBy('m.postedAt', 'ASC').addOrderBy('m.position', 'ASC').limit(filter.limit);
-    if (filter.threadId) query.andWhere('m.threadId = :threadId', { threadId: filter.threadId });
-    if (filter.projectId) query.andWhere('m.projectId = :projectId', { projectId: filter.projectId });
-    if (filter.taskId) query.andWhere('m.taskId = :taskId', { taskId: filter.taskId });
+    const { values, bind } = sqlParameters();
+    const where: string[] = [];
+    if (filter.threadId) where.push(`m.thread_id = ${bind(filter.threadId)}`);
+    if (filter.projectId) where.push(`m.project_id = ${bind(filter.projectId)}`);
+    if (filter.taskId) where.push(`m.task_id = ${bind(filter.taskId)}`);
     // Compared in the database, so a timestamp with microseconds keeps them.
-    if (filter.since) query.andWhere('m.postedAt > CAST(:since AS timestamptz)', { since: filter.since });
-    return (await query.getMany()).map(messageViewOfRow);
+    if (filter.since) where.push(`m.posted_at > CAST(${bind(filter.since)} AS timestamptz)`);
+    return jsonRows<MessageView>(
+      this.dataSource,
+      `SELECT row_to_json(v)::text AS json FROM ${this.schema}.messages m CROSS JOIN LATERAL (SELECT ${messageViewColumnsSql('m')}) v
+        ${whereSql(where)} ORDER BY m.posted_at, m.position LIMIT ${bind(filter.limit)}`,
+      values,
+    );
   }
 
   /** The project a task belongs to, from its creation event; null when there is no such task. */

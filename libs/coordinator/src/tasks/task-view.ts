@@ -1,4 +1,5 @@
 import type { TaskPriority, TaskStatus, TaskView } from '@autocoder/contracts';
+import { isoTimestampSql } from '../json-rows';
 import type { TaskState } from './task';
 import { TaskRow } from './task-row.entity';
 
@@ -77,4 +78,32 @@ export function taskViewOfState(state: Existing, revision: number): TaskView {
   };
 }
 
-export const taskViewOfRow = (row: TaskRow): TaskView => taskViewOfState(taskStateOfRow(row), row.revision);
+
+/**
+ * taskViewOfState(taskStateOfRow(row)) in SQL, for lists: the columns of the tasks row `t` under the
+ * view's names and in its order, for `row_to_json`; the lease fields only when the row holds a whole
+ * lease, as taskStateOfRow reads it. A test holds lists to the single-task view.
+ */
+export const taskViewColumnsSql = (t: string) => {
+  const leased = `(${t}.lease_id <> '' AND ${t}.assignee_agent_id IS NOT NULL AND ${t}.assignee_id IS NOT NULL AND ${t}.lease_expires_at IS NOT NULL)`;
+  return [
+    `${t}.task_id AS "taskId"`,
+    `${t}.project_id AS "projectId"`,
+    `${t}.title AS "title"`,
+    `${t}.description AS "description"`,
+    `${t}.required_specialization_code AS "requiredSpecializationCode"`,
+    `${t}.created_by AS "createdBy"`,
+    `${t}.priority AS "priority"`,
+    `${t}.depends_on AS "dependsOn"`,
+    `${t}.status AS "status"`,
+    `${t}.blocker AS "blocker"`,
+    `CASE WHEN ${leased} THEN ${t}.assignee_id END AS "assigneeId"`,
+    `CASE WHEN ${leased} THEN ${t}.assignee_agent_id END AS "assigneeAgentId"`,
+    `CASE WHEN ${leased} THEN ${isoTimestampSql(`${t}.lease_expires_at`)} END AS "leaseExpiresAt"`,
+    `CASE WHEN ${leased} THEN ${t}.fencing_token END AS "fencingToken"`,
+    `${t}.claim_override AS "claimOverride"`,
+    `${isoTimestampSql(`${t}.created_at`)} AS "createdAt"`,
+    `${isoTimestampSql(`${t}.updated_at`)} AS "updatedAt"`,
+    `${t}.revision AS "revision"`,
+  ].join(', ');
+};

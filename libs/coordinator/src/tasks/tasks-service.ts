@@ -22,12 +22,13 @@ import {
   type TaskView,
 } from '@autocoder/contracts';
 import type { AggregateStore, CommandContext, Handled } from '@autocoder/eventstore';
-import type { CommandLog } from '@autocoder/messaging';
+import type { CommandLog, JsonText } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
 import type { TaskActor, TaskCommand, TaskState } from './task';
 import { TaskRow } from './task-row.entity';
-import { taskViewOfRow, taskViewOfState } from './task-view';
+import { jsonRows, sqlParameters, whereSql } from '../json-rows';
+import { taskViewColumnsSql, taskViewOfState } from './task-view';
 
 type Existing = Extract<TaskState, { exists: true }>;
 
@@ -254,14 +255,21 @@ export class TasksService {
     });
   }
 
-  async list(envelope: QueryEnvelope): Promise<TaskView[]> {
+  /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
+  async list(envelope: QueryEnvelope): Promise<JsonText<TaskView[]>> {
     const filter = parseInput(ListTasksInput, envelope.payload ?? {}, 'task filter');
-    const query = this.rows.createQueryBuilder('t').orderBy('t.priority', 'ASC').addOrderBy('t.createdAt', 'ASC').addOrderBy('t.taskId', 'ASC');
-    if (filter.status) query.andWhere('t.status = :status', { status: filter.status });
-    if (filter.projectId) query.andWhere('t.projectId = :projectId', { projectId: filter.projectId });
-    if (filter.specialization) query.andWhere('t.requiredSpecializationCode = :spec', { spec: filter.specialization });
-    if (filter.assigneeId) query.andWhere('t.assigneeId = :assignee', { assignee: filter.assigneeId });
-    return (await query.take(filter.limit).getMany()).map(taskViewOfRow);
+    const { values, bind } = sqlParameters();
+    const where: string[] = [];
+    if (filter.status) where.push(`t.status = ${bind(filter.status)}`);
+    if (filter.projectId) where.push(`t.project_id = ${bind(filter.projectId)}`);
+    if (filter.specialization) where.push(`t.required_specialization_code = ${bind(filter.specialization)}`);
+    if (filter.assigneeId) where.push(`t.assignee_id = ${bind(filter.assigneeId)}`);
+    return jsonRows<TaskView>(
+      this.dataSource,
+      `SELECT row_to_json(v)::text AS json FROM ${this.schema}.tasks t CROSS JOIN LATERAL (SELECT ${taskViewColumnsSql('t')}) v
+        ${whereSql(where)} ORDER BY t.priority, t.created_at, t.task_id LIMIT ${bind(filter.limit)}`,
+      values,
+    );
   }
 
   /** Reads the task's own stream, so a caller sees its own writes at once. */

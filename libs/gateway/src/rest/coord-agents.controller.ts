@@ -6,7 +6,7 @@ import { camelKeys, snakeKeys } from './snake-case';
 
 const actorOf = (req: AuthenticatedRequest): Actor => req.actor!;
 
-const restAgent = (agent: AgentView) => snakeKeys({ ...agent });
+const restAgent = (agent: AgentView) => snakeKeys(agent);
 
 /** Seed 004's agent endpoints, with its exact request and response payloads. */
 @Controller('api/coord/agents')

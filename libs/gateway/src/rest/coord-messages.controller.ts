@@ -5,7 +5,7 @@ import { CollaborationClient } from '../collaboration-client';
 import { camelKeys, snakeKeys } from './snake-case';
 
 /** Top-level keys in snake_case; the payload stays as its sender wrote it. */
-const restMessage = (message: MessageView) => snakeKeys({ ...message });
+const restMessage = (message: MessageView) => snakeKeys(message);
 
 /** Query parameters come once each, as plain values; `limit` is a number. */
 export function queryFilter(query: Record<string, unknown>, what: string): Record<string, unknown> {

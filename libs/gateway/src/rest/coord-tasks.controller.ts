@@ -4,7 +4,7 @@ import type { AuthenticatedRequest } from '../auth/request-context.middleware';
 import { TasksClient } from '../tasks-client';
 import { camelKeys, snakeKeys } from './snake-case';
 
-const restTask = (task: TaskView) => snakeKeys({ ...task });
+const restTask = (task: TaskView) => snakeKeys(task);
 const body = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? (camelKeys(value) as Record<string, unknown>) : {});
 const withTask = (id: string, value: unknown) => ({ ...body(value), taskId: id });
 
