@@ -86,6 +86,7 @@ export class CoordinatorRuntime {
     });
     const tasks = new TasksService(
       new AggregateStore(options.store, taskDecider),
+      options.store,
       commands,
       dataSource,
       async (agentId) => {

@@ -9,7 +9,10 @@ export interface CommandLogOptions {
   schema: string;
   /** A second request with the same id waits this long for the first one's answer. */
   waitForFirstMs?: number;
-  /** A pending command whose run has not shown life for this long is taken over by a retry. */
+  /**
+   * A pending command whose run has not shown life for this long is taken over by a retry. Every
+   * instance of a service must use the same value: a run trusts, for half of it, that it still owns its id.
+   */
   staleAfterMs?: number;
   /** Answers marked sensitive (they carry a secret shown once) are redacted after this long. */
   sensitiveRetentionMs?: number;
@@ -105,6 +108,10 @@ const canonicalJson = (value: unknown): string =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What makes two requests with one command id the same command: the subject and the payload. */
+export const commandFingerprint = (subject: string, payload: unknown): string =>
+  createHash('sha256').update(subject).update('\0').update(canonicalJson(payload ?? null)).digest('hex');
+
 /**
  * Remembers the answer to every command id, so a retried command gets the first answer and is
  * applied once. A run reserves the id with an owner token of its own; a run that stops showing life
@@ -169,8 +176,8 @@ export class CommandLog {
   /** Runs the command once per id, or answers with the answer its id already has. */
   async run<T>(subject: string, envelope: CommandEnvelope, execute: Execute<T>, options: RunOptions<T> = {}): Promise<T> {
     this.redactNowAndThen();
-    const fingerprint = createHash('sha256').update(subject).update('\0').update(canonicalJson(envelope.payload ?? null)).digest('hex');
-    return this.attempt({ subject, commandId: envelope.commandId, fingerprint }, execute, options, null);
+    const command = { subject, commandId: envelope.commandId, fingerprint: commandFingerprint(subject, envelope.payload) };
+    return this.attempt(command, execute, options, null);
   }
 
   private async attempt<T>(command: Command, execute: Execute<T>, options: RunOptions<T>, takenOver: TakenOver | null): Promise<T> {

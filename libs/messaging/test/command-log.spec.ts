@@ -357,21 +357,21 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
     });
 
     it('a run that takes over resumes from the progress the stopped run recorded, with the next fencing token', async () => {
+      // The first run's log shows life only every 20 s (as a starved keep-alive would); the second judges staleness after 150 ms.
+      const starved = await open({ staleAfterMs: 60_000 });
       const quick = await open({ staleAfterMs: 150, waitForFirstMs: 5_000 });
       const command = envelope({ lazy: 'resume' });
       let firstRun!: CommandRun;
       let stop!: () => void;
       const stopped = new Promise<void>((r) => (stop = r));
-      // The first run records where it is, then hangs with its keep-alive stopped (as if frozen).
-      const first = quick.run('test.lazy', command, async (run) => {
+      const first = starved.run('test.lazy', command, async (run) => {
         firstRun = run;
         await run.fence({ trying: 'task-1' });
         await stopped;
         await run.fence({ trying: 'task-2' });
         return { value: 'first run' };
       }, firstFence);
-      await sleep(30);
-      await pool.query(`UPDATE ${schema}.processed_commands SET started_at = now() - interval '1 hour' WHERE command_id = $1`, [command.commandId]);
+      await sleep(300);
       const seen: unknown[] = [];
       const second = await quick.run('test.lazy', command, async (run) => {
         // Its first try stops at the fence (the id is reserved); the try after the takeover gets past it.
