@@ -46,22 +46,30 @@ describeWith({ postgres: true, nats: true }, 'fencing tokens on the holder subje
   let workerB: NatsMessageBus;
   let adminBus: NatsMessageBus;
   const admin: Actor = { kind: 'admin' };
-  const envelope = (actor: Actor, payload: unknown): CommandEnvelope => ({ commandId: randomUUID(), correlationId: randomUUID(), actor, payload });
-  const eventTypes = async (taskId: string) =>
-    (await db.query<{ type: string }>(`SELECT type FROM "${prefix}_eventstore".events WHERE stream_id = $1 ORDER BY revision`, [`task-${taskId}`])).rows.map((r) => r.type);
-
   let agent: Actor & { kind: 'agent' };
-  const createTask = async () =>
-    (await adminBus.request<TaskView>(S.createTask, envelope(admin, { projectId: randomUUID(), title: 'fenced', requiredSpecializationCode: SPECIALIZATION, createdBy: randomUUID() }))).taskId;
+  const envelope = (actor: Actor, payload: unknown): CommandEnvelope => ({ commandId: randomUUID(), correlationId: randomUUID(), actor, payload });
+  /** A command of the agent, sent by one of its workers. */
+  const send = <T>(worker: NatsMessageBus, subject: string, payload: unknown) => worker.request<T>(subject, envelope(agent, payload));
+  const taskOf = (taskId: string) => workerB.request<TaskView>(S.getTask, { correlationId: randomUUID(), actor: agent, payload: { taskId } });
+  const eventTypes = async (taskId: string) => {
+    const { rows } = await db.query<{ type: string }>(`SELECT type FROM "${prefix}_eventstore".events WHERE stream_id = $1 ORDER BY revision`, [`task-${taskId}`]);
+    return rows.map((r) => r.type);
+  };
+  const createTask = async () => {
+    const payload = { projectId: randomUUID(), title: 'fenced', requiredSpecializationCode: SPECIALIZATION, createdBy: randomUUID() };
+    return (await adminBus.request<TaskView>(S.createTask, envelope(admin, payload))).taskId;
+  };
 
   beforeAll(async () => {
     db = new Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
     await db.connect();
     coordinator = await startService('coordinator', { env });
     const natsPrefix = `${installation.natsPrefix}.`;
-    [adminBus, workerA, workerB] = await Promise.all(['admin', 'worker-a', 'worker-b'].map((name) => NatsMessageBus.connect(TEST_NATS_URL, `${prefix}-${name}`, natsPrefix)));
+    const connect = (name: string) => NatsMessageBus.connect(TEST_NATS_URL, `${prefix}-${name}`, natsPrefix);
+    [adminBus, workerA, workerB] = await Promise.all(['admin', 'worker-a', 'worker-b'].map(connect));
     const employeeId = randomUUID();
-    const { agentId } = await adminBus.request<RegisterAgentResult>(S.registerAgent, envelope(admin, { employeeId, name: 'two workers', specializationCodes: [SPECIALIZATION] }));
+    const registration = { employeeId, name: 'two workers', specializationCodes: [SPECIALIZATION] };
+    const { agentId } = await adminBus.request<RegisterAgentResult>(S.registerAgent, envelope(admin, registration));
     agent = { kind: 'agent', agentId, employeeId };
   }, 60_000);
 
@@ -75,63 +83,61 @@ describeWith({ postgres: true, nats: true }, 'fencing tokens on the holder subje
   it('refuses every holder command of a worker whose lease ran out once the other worker claimed the task', async () => {
     const taskId = await createTask();
     const { employeeId } = agent;
-    const a = await workerA.request<ClaimResult>(S.claimTask, envelope(agent, { taskId, employeeId, leaseTtlSec: 2 }));
+    const a = await send<ClaimResult>(workerA, S.claimTask, { taskId, employeeId, leaseTtlSec: 2 });
     expect(a.fencingToken).toBe(1);
-    expect(await workerA.request<TaskHeartbeatResult>(S.holderHeartbeat, envelope(agent, { taskId, employeeId, fencingToken: 1 }))).toMatchObject({ taskId, fencingToken: 1 });
+    expect(await send(workerA, S.holderHeartbeat, { taskId, employeeId, fencingToken: 1 })).toMatchObject({ taskId, fencingToken: 1 });
 
     // A stops beating; the lease runs out and the task is ready again; B (the same agent) claims it.
-    await poll('the task back to ready', async () => ((await workerB.request<TaskView>(S.getTask, { correlationId: randomUUID(), actor: agent, payload: { taskId } })).status === 'ready' ? true : undefined), {
-      timeoutMs: 15_000,
-      intervalMs: 100,
-    });
-    const b = await workerB.request<ClaimResult>(S.claimTask, envelope(agent, { taskId, employeeId, leaseTtlSec: 600 }));
+    await poll('the task back to ready', async () => ((await taskOf(taskId)).status === 'ready' ? true : undefined), { timeoutMs: 15_000, intervalMs: 100 });
+    const b = await send<ClaimResult>(workerB, S.claimTask, { taskId, employeeId, leaseTtlSec: 600 });
     expect(b.fencingToken).toBe(2);
     const before = await eventTypes(taskId);
 
     const stale = { taskId, employeeId, fencingToken: 1 };
     const refused = [
-      await refusal(workerA.request(S.holderHeartbeat, envelope(agent, stale))),
-      await refusal(workerA.request(S.holderStatus, envelope(agent, { ...stale, status: 'in_progress' }))),
-      await refusal(workerA.request(S.holderRelease, envelope(agent, { ...stale, reason: 'A thinks it is done' }))),
+      await refusal(send(workerA, S.holderHeartbeat, stale)),
+      await refusal(send(workerA, S.holderStatus, { ...stale, status: 'in_progress' })),
+      await refusal(send(workerA, S.holderRelease, { ...stale, reason: 'A thinks it is done' })),
     ];
-    for (const r of refused) expect(r).toEqual({ code: ErrorCodes.LeaseNotHeld, message: `fencing token 1 is stale: the current lease on task ${taskId} has token 2` });
+    const staleToken = { code: ErrorCodes.LeaseNotHeld, message: `fencing token 1 is stale: the current lease on task ${taskId} has token 2` };
+    expect(refused).toEqual([staleToken, staleToken, staleToken]);
     expect(await eventTypes(taskId)).toEqual(before);
 
     // B, with its own token, is the holder.
-    const moved = await workerB.request<TaskView>(S.holderStatus, envelope(agent, { taskId, employeeId, fencingToken: 2, status: 'in_progress' }));
+    const moved = await send<TaskView>(workerB, S.holderStatus, { taskId, employeeId, fencingToken: 2, status: 'in_progress' });
     expect(moved).toMatchObject({ status: 'in_progress', fencingToken: 2, assigneeId: employeeId });
   }, 60_000);
 
   it('refuses the worker that released, once the other worker claimed the task again', async () => {
     const taskId = await createTask();
     const { employeeId } = agent;
-    const a = await workerA.request<ClaimResult>(S.claimTask, envelope(agent, { taskId, employeeId, leaseTtlSec: 600 }));
-    await workerA.request(S.holderRelease, envelope(agent, { taskId, employeeId, fencingToken: a.fencingToken, reason: 'handing over' }));
-    const b = await workerB.request<ClaimResult>(S.claimTask, envelope(agent, { taskId, employeeId, leaseTtlSec: 600 }));
+    const a = await send<ClaimResult>(workerA, S.claimTask, { taskId, employeeId, leaseTtlSec: 600 });
+    await send(workerA, S.holderRelease, { taskId, employeeId, fencingToken: a.fencingToken, reason: 'handing over' });
+    const b = await send<ClaimResult>(workerB, S.claimTask, { taskId, employeeId, leaseTtlSec: 600 });
     expect([a.fencingToken, b.fencingToken]).toEqual([1, 2]);
 
-    expect(await refusal(workerA.request(S.holderStatus, envelope(agent, { taskId, employeeId, fencingToken: 1, status: 'review' })))).toMatchObject({ code: ErrorCodes.LeaseNotHeld });
-    expect(await refusal(workerA.request(S.holderHeartbeat, envelope(agent, { taskId, employeeId, fencingToken: 1 })))).toMatchObject({ code: ErrorCodes.LeaseNotHeld });
-    expect((await workerB.request<TaskView>(S.getTask, { correlationId: randomUUID(), actor: agent, payload: { taskId } })).status).toBe('claimed');
+    const lostLease = { code: ErrorCodes.LeaseNotHeld };
+    expect(await refusal(send(workerA, S.holderStatus, { taskId, employeeId, fencingToken: 1, status: 'review' }))).toMatchObject(lostLease);
+    expect(await refusal(send(workerA, S.holderHeartbeat, { taskId, employeeId, fencingToken: 1 }))).toMatchObject(lostLease);
+    expect((await taskOf(taskId)).status).toBe('claimed');
   }, 60_000);
 
   it('needs the fencing token (and the employee id) on the holder subjects, and an agent as the actor', async () => {
     const taskId = await createTask();
     const { employeeId } = agent;
-    await workerA.request<ClaimResult>(S.claimTask, envelope(agent, { taskId, employeeId, leaseTtlSec: 600 }));
+    await send<ClaimResult>(workerA, S.claimTask, { taskId, employeeId, leaseTtlSec: 600 });
     const before = await eventTypes(taskId);
 
-    const missing = await refusal(workerA.request(S.holderHeartbeat, envelope(agent, { taskId, employeeId })));
+    const missing = await refusal(send(workerA, S.holderHeartbeat, { taskId, employeeId }));
     expect(missing).toEqual({ code: ErrorCodes.ValidationFailed, message: 'invalid task heartbeat: fencingToken: must be the fencing token your claim answered with' });
-    expect(await refusal(workerA.request(S.holderStatus, envelope(agent, { taskId, fencingToken: 1, status: 'in_progress' })))).toMatchObject({
-      code: ErrorCodes.ValidationFailed,
-      message: expect.stringContaining('employeeId'),
-    });
-    expect(await refusal(workerA.request(S.holderRelease, envelope(agent, { taskId, employeeId })))).toMatchObject({ code: ErrorCodes.ValidationFailed, message: expect.stringContaining('fencingToken') });
-    expect(await refusal(adminBus.request(S.holderRelease, envelope(admin, { taskId, employeeId, fencingToken: 1 })))).toMatchObject({ code: ErrorCodes.Forbidden });
+    const invalid = (field: string) => ({ code: ErrorCodes.ValidationFailed, message: expect.stringContaining(field) });
+    expect(await refusal(send(workerA, S.holderStatus, { taskId, fencingToken: 1, status: 'in_progress' }))).toMatchObject(invalid('employeeId'));
+    expect(await refusal(send(workerA, S.holderRelease, { taskId, employeeId }))).toMatchObject(invalid('fencingToken'));
+    const asAdmin = adminBus.request(S.holderRelease, envelope(admin, { taskId, employeeId, fencingToken: 1 }));
+    expect(await refusal(asAdmin)).toMatchObject({ code: ErrorCodes.Forbidden });
     expect(await eventTypes(taskId)).toEqual(before);
 
     // The seed's subject keeps the seed's payload: no token, and the agent acts on the lease it holds.
-    expect(await workerA.request<TaskHeartbeatResult>(S.heartbeatTask, envelope(agent, { taskId, employeeId }))).toMatchObject({ taskId, fencingToken: 1 });
+    expect(await send<TaskHeartbeatResult>(workerA, S.heartbeatTask, { taskId, employeeId })).toMatchObject({ taskId, fencingToken: 1 });
   }, 60_000);
 });

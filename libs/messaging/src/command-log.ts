@@ -65,7 +65,14 @@ interface Command {
   fingerprint: string;
 }
 
-type Row = { fingerprint: string; reply: Reply<unknown> | null; redact_due: boolean; owner: string | null; progress: unknown; stale: boolean };
+type Row = {
+  fingerprint: string;
+  reply: Reply<unknown> | null;
+  redact_due: boolean;
+  owner: string | null;
+  progress: unknown;
+  stale: boolean;
+};
 
 /** Thrown inside a run whose id belongs to another run; the log answers with that run's answer. */
 class NotTheOwner extends Error {
@@ -101,9 +108,10 @@ class Reservation implements CommandRun {
 }
 
 /** JSON with object keys sorted, so a retry that orders its fields differently is still the same command. */
+const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
 const canonicalJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKey)) : v,
   );
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -181,9 +189,9 @@ export class CommandLog {
   }
 
   private async attempt<T>(command: Command, execute: Execute<T>, options: RunOptions<T>, takenOver: TakenOver | null): Promise<T> {
-    const run = new Reservation(command, takenOver?.owner ?? randomUUID(), takenOver?.fencingToken ?? 1, takenOver && { progress: takenOver.progress }, (r, p) =>
-      this.fence(r, p),
-    );
+    const owner = takenOver?.owner ?? randomUUID();
+    const resumed = takenOver && { progress: takenOver.progress };
+    const run = new Reservation(command, owner, takenOver?.fencingToken ?? 1, resumed, (r, p) => this.fence(r, p));
     if (takenOver) this.confirmed(run, takenOver.sentAt, takenOver.progress);
     else if (options.reserve !== 'first-fence' && !(await this.reserve(run, null))) return this.answerOf(command, execute, options);
 
@@ -225,7 +233,8 @@ export class CommandLog {
   private async reserve(run: Reservation, progress: unknown): Promise<boolean> {
     const sentAt = performance.now();
     const inserted = await this.pool.query(
-      `INSERT INTO ${this.table} (command_id, subject, fingerprint, owner, progress) VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${this.table} (command_id, subject, fingerprint, owner, progress) VALUES ($1, $2, $3, $4, $5::jsonb)
+       ON CONFLICT DO NOTHING`,
       [run.commandId, run.command.subject, run.command.fingerprint, run.owner, progress == null ? null : JSON.stringify(progress)],
     );
     if (inserted.rowCount !== 1) return false;
@@ -285,7 +294,8 @@ export class CommandLog {
   /** Stores the answer: on this run's reservation if it has one, else as a new row; false if another run has the id. */
   private async store(run: Reservation, reply: Reply<unknown>, redacted: Reply<unknown> | null): Promise<boolean> {
     // $1 id, $2 owner, $3 reply, $4 redacted form, $5 retention (s); a new row also needs $6 subject, $7 fingerprint.
-    const answer = [run.commandId, run.owner, JSON.stringify(reply), redacted ? JSON.stringify(redacted) : null, this.options.sensitiveRetentionMs / 1000];
+    const retentionSec = this.options.sensitiveRetentionMs / 1000;
+    const answer = [run.commandId, run.owner, JSON.stringify(reply), redacted ? JSON.stringify(redacted) : null, retentionSec];
     const redactAt = `CASE WHEN $4::jsonb IS NULL THEN NULL ELSE now() + make_interval(secs => $5) END`;
     const { rowCount } = run.reserved
       ? await this.pool.query(
@@ -335,7 +345,8 @@ export class CommandLog {
         if (taken) return this.attempt(command, execute, options, taken);
       }
       if (Date.now() > deadline) {
-        throw new AutocoderError(ErrorCodes.Unavailable, `command ${command.commandId} is still being processed; retry later with the same id`);
+        const message = `command ${command.commandId} is still being processed; retry later with the same id`;
+        throw new AutocoderError(ErrorCodes.Unavailable, message);
       }
       await sleep(25);
     }
@@ -390,13 +401,13 @@ export class CommandLog {
     this.lastRedaction = Date.now();
     // Retries read past a due redaction anyway (answerOf); this only clears the table.
     this.pool
-      .query(`UPDATE ${this.table} SET reply = redacted, redacted = NULL, redact_at = NULL WHERE redact_at IS NOT NULL AND redact_at < now()`)
+      .query(`UPDATE ${this.table} SET reply = redacted, redacted = NULL, redact_at = NULL WHERE redact_at < now()`)
       .catch(() => undefined);
   }
 
   private async redact(commandId: string) {
     await this.pool.query(
-      `UPDATE ${this.table} SET reply = redacted, redacted = NULL, redact_at = NULL WHERE command_id = $1 AND redact_at IS NOT NULL AND redact_at <= now()`,
+      `UPDATE ${this.table} SET reply = redacted, redacted = NULL, redact_at = NULL WHERE command_id = $1 AND redact_at <= now()`,
       [commandId],
     );
   }

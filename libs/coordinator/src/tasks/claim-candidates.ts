@@ -68,7 +68,8 @@ export class ClaimCandidates {
            WHERE t.status = 'ready' AND t.required_specialization_code = c.code
              AND ($2::uuid IS NULL OR t.project_id = $2::uuid)
              AND t.task_id <> ALL($3::uuid[])
-             AND NOT EXISTS (SELECT 1 FROM unnest(t.depends_on) AS d(id) LEFT JOIN ${s}.tasks x ON x.task_id = d.id WHERE x.status IS DISTINCT FROM 'done')
+             AND NOT EXISTS (SELECT 1 FROM unnest(t.depends_on) AS d(id) LEFT JOIN ${s}.tasks x ON x.task_id = d.id
+                              WHERE x.status IS DISTINCT FROM 'done')
            ORDER BY t.priority, t.created_at, t.task_id
            LIMIT $4) t
         ORDER BY t.priority, t.created_at, t.task_id

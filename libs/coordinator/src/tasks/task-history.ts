@@ -1,6 +1,7 @@
-import { taskStreamName, type TaskEvent } from '@autocoder/contracts';
+import { taskStreamName, type ClaimResult, type TaskEvent, type TaskHeartbeatResult, type TaskView } from '@autocoder/contracts';
 import { isStreamNotFound, type EventStore } from '@autocoder/eventstore';
 import { taskDecider, type TaskState } from './task';
+import { taskViewOfState } from './task-view';
 
 export type ExistingTask = Extract<TaskState, { exists: true }>;
 
@@ -36,3 +37,18 @@ export async function taskAfterCommand(store: EventStore, taskId: string, comman
   for (const event of events.slice(0, last + 1)) state = taskDecider.evolve(state, { type: event.type, data: event.data } as TaskEvent);
   return state.exists ? { state, revision: events[last].revision } : null;
 }
+
+/** What a task command answers, made from the task as the command left it. */
+export type AnswerOf<T> = (after: TaskAfterCommand) => T;
+
+export const viewOf: AnswerOf<TaskView> = ({ state, revision }) => taskViewOfState(state, revision);
+
+export const claimOf: AnswerOf<ClaimResult> = (after) => {
+  const task = viewOf(after);
+  return { task, leaseExpiresAt: task.leaseExpiresAt!, fencingToken: task.fencingToken! };
+};
+
+export const leaseOf: AnswerOf<TaskHeartbeatResult> = (after) => {
+  const { taskId, leaseExpiresAt, fencingToken } = viewOf(after);
+  return { taskId, leaseExpiresAt: leaseExpiresAt!, fencingToken: fencingToken! };
+};

@@ -58,11 +58,14 @@ export class TasksProjection implements Projection<TaskView> {
     if (ours.length === 0) return [];
     const ids = [...new Set(ours.map((e) => (e.data as { taskId: string }).taskId))];
     const states = new Map<string, { state: TaskState; revision: number }>();
-    for (const row of await tx.getRepository(TaskRow).findBy({ taskId: In(ids) })) states.set(row.taskId, { state: taskStateOfRow(row), revision: row.revision });
+    for (const row of await tx.getRepository(TaskRow).findBy({ taskId: In(ids) })) {
+      states.set(row.taskId, { state: taskStateOfRow(row), revision: row.revision });
+    }
     for (const event of ours) {
       const id = (event.data as { taskId: string }).taskId;
       const current = states.get(id) ?? { state: taskDecider.initialState, revision: -1 };
-      states.set(id, { state: taskDecider.evolve(current.state, { type: event.type, data: event.data } as TaskEvent), revision: event.revision });
+      const state = taskDecider.evolve(current.state, { type: event.type, data: event.data } as TaskEvent);
+      states.set(id, { state, revision: event.revision });
     }
     const existing = [...states.values()].filter((s): s is { state: Existing; revision: number } => s.state.exists);
     await this.upsert(existing.map(({ state, revision }) => taskRowOfState(state, revision)), tx);

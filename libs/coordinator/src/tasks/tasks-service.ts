@@ -32,7 +32,7 @@ import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
 import { ClaimCandidates } from './claim-candidates';
 import type { TaskActor, TaskCommand, TaskState } from './task';
-import { taskAfterCommand, type TaskAfterCommand } from './task-history';
+import { claimOf, leaseOf, taskAfterCommand, viewOf, type AnswerOf, type TaskAfterCommand } from './task-history';
 import { TaskRow } from './task-row.entity';
 import { taskViewOfRow, taskViewOfState } from './task-view';
 
@@ -41,26 +41,17 @@ export type AgentLookup = (agentId: string) => Promise<{ employeeId: string; spe
 
 type Agent = Extract<TaskActor, { kind: 'agent' }>;
 
-/** What a task command answers, made from the task as the command left it. */
-type AnswerOf<T> = (after: TaskAfterCommand) => T;
-
-const viewOf: AnswerOf<TaskView> = ({ state, revision }) => taskViewOfState(state, revision);
-const claimOf: AnswerOf<ClaimResult> = (after) => {
-  const task = viewOf(after);
-  return { task, leaseExpiresAt: task.leaseExpiresAt!, fencingToken: task.fencingToken! };
-};
-const leaseOf: AnswerOf<TaskHeartbeatResult> = (after) => {
-  const { taskId, leaseExpiresAt, fencingToken } = viewOf(after);
-  return { taskId, leaseExpiresAt: leaseExpiresAt!, fencingToken: fencingToken! };
-};
-
 /** What a task command records with the reservation of its id: the task it is about to write to. */
 interface OnTask {
   taskId: string;
 }
 
 /** A claim-next candidate someone else took first, or that is no longer claimable: try the next one. */
-const LOST_CLAIM: ReadonlySet<ErrorCode> = new Set([ErrorCodes.AlreadyClaimed, ErrorCodes.InvalidTransition, ErrorCodes.DependenciesNotDone]);
+const LOST_CLAIM: ReadonlySet<ErrorCode> = new Set([
+  ErrorCodes.AlreadyClaimed,
+  ErrorCodes.InvalidTransition,
+  ErrorCodes.DependenciesNotDone,
+]);
 
 const now = () => new Date().toISOString();
 
@@ -76,7 +67,8 @@ function taskActor(actor: Actor, employeeId: string | undefined, what: string): 
   if (actor?.kind === 'admin') return { kind: 'admin' };
   if (actor?.kind !== 'agent') throw new AutocoderError(ErrorCodes.Forbidden, `${what} needs an agent API key or the admin token`);
   if (employeeId !== undefined && employeeId !== actor.employeeId) {
-    throw new AutocoderError(ErrorCodes.Forbidden, `this API key belongs to employee ${actor.employeeId}; it may not act as employee ${employeeId}`);
+    const message = `this API key belongs to employee ${actor.employeeId}; it may not act as employee ${employeeId}`;
+    throw new AutocoderError(ErrorCodes.Forbidden, message);
   }
   return { kind: 'agent', agentId: actor.agentId, employeeId: actor.employeeId };
 }
@@ -84,7 +76,9 @@ function taskActor(actor: Actor, employeeId: string | undefined, what: string): 
 /** The holder subjects are the lease holder's: an agent acting under the fencing token of its claim. */
 function holder(actor: Actor, employeeId: string, what: string): Agent {
   const who = taskActor(actor, employeeId, what);
-  if (who.kind !== 'agent') throw new AutocoderError(ErrorCodes.Forbidden, `${what} on a holder subject is for the agent holding the lease`);
+  if (who.kind !== 'agent') {
+    throw new AutocoderError(ErrorCodes.Forbidden, `${what} on a holder subject is for the agent holding the lease`);
+  }
   return who;
 }
 
@@ -245,21 +239,27 @@ export class TasksService {
   private extendLease(subject: string, envelope: CommandEnvelope, input: TaskHeartbeatInput) {
     const actor = taskActor(envelope.actor, input.employeeId, 'a task heartbeat');
     const { taskId, fencingToken } = input;
-    return this.onTask(subject, envelope, taskId, leaseOf, async () => ({ type: 'ExtendLease', data: { taskId, actor, fencingToken, now: now() } }));
+    const extend = async (): Promise<TaskCommand> => ({ type: 'ExtendLease', data: { taskId, actor, fencingToken, now: now() } });
+    return this.onTask(subject, envelope, taskId, leaseOf, extend);
   }
 
   private releaseTask(subject: string, envelope: CommandEnvelope, input: ReleaseTaskInput) {
     const actor = taskActor(envelope.actor, input.employeeId, 'releasing a task');
     const { taskId, fencingToken } = input;
     const reason = input.reason ?? null;
-    return this.onTask(subject, envelope, taskId, viewOf, async () => ({ type: 'ReleaseTask', data: { taskId, actor, reason, fencingToken, now: now() } }));
+    const release = async (): Promise<TaskCommand> => ({ type: 'ReleaseTask', data: { taskId, actor, reason, fencingToken, now: now() } });
+    return this.onTask(subject, envelope, taskId, viewOf, release);
   }
 
   private moveTask(subject: string, envelope: CommandEnvelope, input: ChangeTaskStatusInput) {
     const actor = taskActor(envelope.actor, input.employeeId, 'changing a task status');
     const { taskId, fencingToken, status: to } = input;
     const reason = input.blocker ?? input.reason ?? null;
-    return this.onTask(subject, envelope, taskId, viewOf, async () => ({ type: 'ChangeTaskStatus', data: { taskId, actor, to, reason, fencingToken, now: now() } }));
+    const move = async (): Promise<TaskCommand> => ({
+      type: 'ChangeTaskStatus',
+      data: { taskId, actor, to, reason, fencingToken, now: now() },
+    });
+    return this.onTask(subject, envelope, taskId, viewOf, move);
   }
 
   /**
@@ -297,7 +297,10 @@ export class TasksService {
     if (handled.alreadyApplied) {
       // Written before, by a run whose answer was lost or that lost the id: answer as it did.
       const after = await taskAfterCommand(this.store, taskId, envelope.commandId);
-      if (!after) throw new AutocoderError(ErrorCodes.CommandAnswerLost, `command ${envelope.commandId} was applied before, but its events cannot be read back`);
+      if (!after) {
+        const message = `command ${envelope.commandId} was applied before, but its events cannot be read back`;
+        throw new AutocoderError(ErrorCodes.CommandAnswerLost, message);
+      }
       return { value: answer(after), answeredByEvents: true, position: null };
     }
     const after = { state: handled.state as TaskAfterCommand['state'], revision: handled.revision! };
@@ -315,7 +318,8 @@ export class TasksService {
   ): TaskCommand {
     const { agentId, employeeId } = actor;
     const leaseId = nameBasedUuid(`lease/${envelope.commandId}`);
-    return { type: 'ClaimTask', data: { taskId, agentId, employeeId, agentSpecializations, override, leaseTtlSec, leaseId, pendingDependencies, now: now() } };
+    const data = { taskId, agentId, employeeId, agentSpecializations, override, leaseTtlSec, leaseId, pendingDependencies, now: now() };
+    return { type: 'ClaimTask', data };
   }
 
   private claimer(actor: Actor, employeeId: string): Agent {
@@ -331,7 +335,8 @@ export class TasksService {
 
   async list(envelope: QueryEnvelope): Promise<TaskView[]> {
     const filter = parseInput(ListTasksInput, envelope.payload ?? {}, 'task filter');
-    const query = this.rows.createQueryBuilder('t').orderBy('t.priority', 'ASC').addOrderBy('t.createdAt', 'ASC').addOrderBy('t.taskId', 'ASC');
+    const query = this.rows.createQueryBuilder('t').orderBy('t.priority', 'ASC').addOrderBy('t.createdAt', 'ASC');
+    query.addOrderBy('t.taskId', 'ASC');
     if (filter.status) query.andWhere('t.status = :status', { status: filter.status });
     if (filter.projectId) query.andWhere('t.projectId = :projectId', { projectId: filter.projectId });
     if (filter.specialization) query.andWhere('t.requiredSpecializationCode = :spec', { spec: filter.specialization });
