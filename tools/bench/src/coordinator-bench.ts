@@ -278,8 +278,8 @@ const procCpuSeconds = (pid: number): number | null => {
   }
 };
 
-/** CPU seconds of every live process whose command name is `comm`, by pid. */
-const cpuByComm = (comm: string): Map<number, number> => {
+/** CPU seconds of every live process whose command name is `comm` (and whose title matches `title`), by pid. */
+const cpuByComm = (comm: string, title?: (cmdline: string) => boolean): Map<number, number> => {
   const result = new Map<number, number>();
   let pids: string[] = [];
   try {
@@ -290,6 +290,7 @@ const cpuByComm = (comm: string): Map<number, number> => {
   for (const pid of pids) {
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) continue;
+      if (title && !title(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))) continue;
       const seconds = procCpuSeconds(Number(pid));
       if (seconds !== null) result.set(Number(pid), seconds);
     } catch {
@@ -316,14 +317,20 @@ interface CpuSnapshot {
   coordinators: (number | null)[];
   bench: NodeJS.CpuUsage;
   postgres: Map<number, number>;
+  /** The backends serving the run's own database (a backend's title names its database). */
+  postgresOurs: Map<number, number>;
+  /** The server's background processes (WAL writer, checkpointer, autovacuum), shared with its other users. */
+  postgresBackground: Map<number, number>;
   nats: Map<number, number>;
   machine: { busy: number; total: number } | null;
 }
 
-const cpuSnapshot = (coordinators: Coordinator[]): CpuSnapshot => ({
+const cpuSnapshot = (coordinators: Coordinator[], database: string | null): CpuSnapshot => ({
   coordinators: coordinators.map((c) => procCpuSeconds(c.pid)),
   bench: process.cpuUsage(),
   postgres: cpuByComm('postgres'),
+  postgresOurs: database ? cpuByComm('postgres', (title) => title.includes(` ${database} `)) : new Map(),
+  postgresBackground: cpuByComm('postgres', (title) => !/ \d+\.\d+\.\d+\.\d+\(\d+\)| \[local\]/.test(title)),
   nats: cpuByComm('nats-server'),
   machine: machineCpu(),
 });
@@ -450,7 +457,7 @@ class ActivitySampler {
 // ---------------------------------------------------------------------------------------------
 // a database of the run's own
 
-async function createOwnDatabase(ctx: BenchContext, name: string): Promise<{ url: string; drop(): Promise<void> } | null> {
+async function createOwnDatabase(ctx: BenchContext, name: string): Promise<{ name: string; url: string; drop(): Promise<void> } | null> {
   const server = new Client({ connectionString: ctx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench' });
   await server.connect();
   try {
@@ -464,6 +471,7 @@ async function createOwnDatabase(ctx: BenchContext, name: string): Promise<{ url
   const url = new URL(ctx.databaseUrl);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     drop: async () => {
       const dropper = new Client({ connectionString: ctx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench' });
@@ -637,7 +645,7 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     await sleep(11_000);
     const statsBefore = await statsSnapshot(admin, schemas);
     const commitsBefore = await transactionCounts(admin);
-    const cpuBefore = cpuSnapshot(coordinators);
+    const cpuBefore = cpuSnapshot(coordinators, ownDatabase?.name ?? null);
 
     // 4. The agents at work.
     const claimLatencies: number[] = [];
@@ -729,7 +737,7 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
       clearInterval(ticker);
       await activity.stop();
     }
-    const cpuAfter = cpuSnapshot(coordinators);
+    const cpuAfter = cpuSnapshot(coordinators, ownDatabase?.name ?? null);
     for (const c of coordinators) if (!c.running()) throw new Error(`${c.label} exited during the run; output:\n${c.output().slice(-4000)}`);
     ctx.log(`agent phase done: ${fmt(claims)} claims, ${fmt(completed)} tasks done in ${runSeconds.toFixed(1)} s`);
     await sleep(11_000);
@@ -835,6 +843,8 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
       const coord = coordinators.map((c, i) => ((cpuAfter.coordinators[i] ?? NaN) - (cpuBefore.coordinators[i] ?? NaN)));
       const bench = (cpuAfter.bench.user - cpuBefore.bench.user + cpuAfter.bench.system - cpuBefore.bench.system) / 1e6;
       const postgres = mapDelta(cpuBefore.postgres, cpuAfter.postgres);
+      const postgresOurs = mapDelta(cpuBefore.postgresOurs, cpuAfter.postgresOurs);
+      const postgresBackground = mapDelta(cpuBefore.postgresBackground, cpuAfter.postgresBackground);
       const nats = mapDelta(cpuBefore.nats, cpuAfter.nats);
       const machine = cpuBefore.machine && cpuAfter.machine ? { busy: cpuAfter.machine.busy - cpuBefore.machine.busy, total: cpuAfter.machine.total - cpuBefore.machine.total } : null;
       const share = (s: number) => `${fmt1(s)} s (${((100 * s) / runSeconds).toFixed(0)}% of one core, ${((1000 * s) / Math.max(1, claims)).toFixed(2)} ms per task)`;
@@ -842,6 +852,10 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
       coord.forEach((s, i) => lines.push(`  coordinator ${i + 1} (pid ${coordinators[i].pid}) ${share(s)}`));
       lines.push(`  bench process (${o.agents} agents, NATS clients) ${share(bench)}`);
       lines.push(`  postgres (all backends of the cluster) ${share(postgres)}`);
+      if (ownDatabase) {
+        lines.push(`    of it the backends of the run's database ${share(postgresOurs)}`);
+        lines.push(`    and the server's background processes (WAL writer, checkpointer, autovacuum; shared) ${share(postgresBackground)}`);
+      }
       lines.push(`  nats-server ${share(nats)}`);
       if (machine) {
         const cores = machine.total / runSeconds;
