@@ -780,6 +780,9 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     ctx.log('');
     ctx.log(`claims/s ${fmt1(claimsPerSecond)} over ${runSeconds.toFixed(1)} s; coordinator appends ${fmt(eventsAppended / runSeconds)} events/s; raw store ${fmt(raw.rate)} events/s`);
     ctx.log(`${o.claim === 'next' ? 'claim-next' : 'claim'} with a task ${lat(claimLatencies)}`);
+    // The first wave (every agent asks at once) and the last tasks (many agents after few tasks) apart from the steady state.
+    const steady = claimLatencies.slice(Math.floor(claimLatencies.length * 0.1), Math.ceil(claimLatencies.length * 0.9));
+    ctx.log(`  of them claims 10%-90% of the run, in answer order: ${lat(steady)}; the first 10%: ${lat(claimLatencies.slice(0, Math.floor(claimLatencies.length * 0.1)))}`);
     ctx.log(`claims answered after more than 10 s: ${claimsOver10s}, after more than 30 s: ${claimsOver30s} (of ${claims})`);
     ctx.log(`claim-next answered null ${lat(nullLatencies)}: ${nullsWhileMany} while more than ${o.agents} tasks were unclaimed, ${nullsNearEnd} near the end`);
     ctx.log(`task heartbeat ${lat(heartbeatLatencies)}; status change ${lat(statusLatencies)}`);
