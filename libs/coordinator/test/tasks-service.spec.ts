@@ -168,6 +168,27 @@ describeWith({ postgres: true }, 'task commands and their command ids (in-proces
     expect(Number(rows[0].fencing_token)).toBe(2);
   });
 
+  it('twenty agents asking claim-next at once on one instance get the twenty best tasks, one each', async () => {
+    const spec = `spec-${randomUUID().slice(0, 8)}`;
+    const workers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const employeeId = randomUUID();
+        const registration = { employeeId, name: `worker ${i}`, specializationCodes: [spec] };
+        const { agentId } = await runtime.agents.register(S.registerAgent, envelope(admin, registration));
+        return { actor: { kind: 'agent', agentId, employeeId } as Actor, employeeId };
+      }),
+    );
+    const priorities = Array.from({ length: 30 }, (_, i) => ['P3', 'P1', 'P2', 'P0'][i % 4]);
+    const ids = await tasks(spec, priorities);
+    const best = ids.map((id, i) => ({ id, rank: Number(priorities[i].slice(1)) * 100 + i })).sort((a, b) => a.rank - b.rank).slice(0, 20);
+
+    const answers = await Promise.all(workers.map((w) => runtime.tasks.claimNext(S.claimNextTask, envelope(w.actor, { employeeId: w.employeeId, leaseTtlSec: 600 }))));
+    const claimed = answers.map((a) => a?.task.taskId);
+    expect(new Set(claimed).size).toBe(20);
+    expect([...claimed].sort()).toEqual(best.map((b) => b.id).sort());
+    expect((await claimEvents(ids)).length).toBe(20);
+  });
+
   it('the same claim-next sent five times at once claims one task and gives all five the same answer', async () => {
     const worker = await agent();
     const ids = await tasks(worker.spec, ['P2', 'P2', 'P2']);

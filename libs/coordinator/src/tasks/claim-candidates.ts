@@ -1,20 +1,37 @@
 import type { DataSource } from 'typeorm';
 
-/** Candidates one read of the read model hands out; concurrent requests each take the first one still free. */
-const PAGE = 16;
+/** Candidates a read of the read model fetches beyond one per request that may share it. */
+const SPARE = 16;
+
+interface Page {
+  taskIds: string[];
+  /** The read returned as many rows as it asked for: more ready tasks may follow. */
+  full: boolean;
+}
 
 /**
- * Which ready tasks the claim-next requests of this instance should try, best first (priority,
- * then age, then id; dependencies done). The read model names the ready tasks; this remembers what
- * it cannot show yet: the tasks a request here is claiming right now, and the tasks claimed here
- * whose claim the read model has not projected. Claims are still decided on each task's stream:
- * what is kept here only keeps concurrent requests from all trying the same task.
+ * Hands the claim-next requests of this instance the ready tasks to try, best first (priority,
+ * then age, then id; dependencies done), each request its own. The read model names the ready
+ * tasks; this remembers what it cannot show yet: the tasks a request here is claiming right now,
+ * and the tasks claimed here whose claim the read model has not projected. Claims are still
+ * decided on each task's stream: what is kept here only keeps concurrent requests from all trying
+ * the same task.
+ *
+ * Concurrent requests share one read: a request that finds a read in flight waits for it, and
+ * each then takes the best task in it that nobody here has taken (one read per request would have
+ * every request find its candidates taken by the others by the time its read is back). A request
+ * never uses a read that had finished before it asked, so what it sees is never older than the one
+ * read that was running when it came.
  */
 export class ClaimCandidates {
   /** Tasks a request of this instance is claiming right now, and how many requests. */
   private readonly claiming = new Map<string, number>();
   /** Tasks this instance claimed, with the claim's global position, until the read model shows them. */
   private readonly claimedHere = new Map<string, number>();
+  /** The read in flight for each set of specializations and project, which requests arriving now join. */
+  private readonly reads = new Map<string, Promise<Page>>();
+  /** Requests looking for a candidate or claiming one: how many a read may have to serve. */
+  private active = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -24,24 +41,24 @@ export class ClaimCandidates {
   ) {}
 
   /**
-   * The best ready tasks for these specializations that nobody here is claiming (`free`) and that
-   * `tried` does not name; when every ready task is being claimed here, those too (their claims may
-   * fail). Empty only when no task outside `tried` is ready.
+   * The best ready task for these specializations that `tried` does not name and that nobody here
+   * is claiming, taken for the caller (hand it back with `done`). When every ready task is being
+   * claimed here, one of those (its claim may fail). Null only when no task outside `tried` is ready.
    */
-  async best(codes: string[], projectId: string | undefined, tried: ReadonlySet<string>): Promise<{ taskIds: string[]; free: boolean }> {
-    const free = await this.ready(codes, projectId, [...tried, ...this.claiming.keys(), ...this.notYetProjected()]);
-    if (free.length) return { taskIds: free, free: true };
-    return { taskIds: await this.ready(codes, projectId, [...tried]), free: false };
-  }
-
-  /** Nobody here is claiming it, nor has claimed it without the read model showing it yet. */
-  isFree(taskId: string): boolean {
-    return !this.claiming.has(taskId) && !this.claimedHere.has(taskId);
-  }
-
-  /** A request here starts claiming the task. */
-  take(taskId: string) {
-    this.claiming.set(taskId, (this.claiming.get(taskId) ?? 0) + 1);
+  async next(codes: string[], projectId: string | undefined, tried: ReadonlySet<string>): Promise<string | null> {
+    this.active++;
+    try {
+      for (;;) {
+        const page = await this.shared(codes, projectId);
+        const free = page.taskIds.find((taskId) => !tried.has(taskId) && this.isFree(taskId));
+        if (free) return this.take(free);
+        if (!page.full) break; // every ready task is taken here
+      }
+      const [contended] = await this.ready(codes, projectId, [...tried], 1);
+      return contended ? this.take(contended) : null;
+    } finally {
+      this.active--;
+    }
   }
 
   /** The request is done with the task; `position`, when it claimed it, keeps it skipped until projected. */
@@ -52,6 +69,34 @@ export class ClaimCandidates {
     if (position !== null) this.claimedHere.set(taskId, position);
   }
 
+  /** A task claimed here (by id), skipped by claim-next until the read model shows it. */
+  claimed(taskId: string, position: number | null) {
+    if (position !== null) this.claimedHere.set(taskId, position);
+  }
+
+  /** A request here starts claiming the task. */
+  take(taskId: string): string {
+    this.claiming.set(taskId, (this.claiming.get(taskId) ?? 0) + 1);
+    return taskId;
+  }
+
+  private isFree(taskId: string): boolean {
+    return !this.claiming.has(taskId) && !this.claimedHere.has(taskId);
+  }
+
+  /** Joins the read in flight for this key, or starts one sized for every request that may join it. */
+  private shared(codes: string[], projectId: string | undefined): Promise<Page> {
+    const key = `${[...codes].sort().join(',')}|${projectId ?? ''}`;
+    const inFlight = this.reads.get(key);
+    if (inFlight) return inFlight;
+    const limit = this.active + SPARE;
+    const read = this.ready(codes, projectId, [...this.claiming.keys(), ...this.notYetProjected()], limit)
+      .then((taskIds) => ({ taskIds, full: taskIds.length === limit }))
+      .finally(() => this.reads.delete(key));
+    this.reads.set(key, read);
+    return read;
+  }
+
   private notYetProjected(): string[] {
     const projected = this.projectedPosition() ?? -1;
     for (const [taskId, position] of this.claimedHere) if (position <= projected) this.claimedHere.delete(taskId);
@@ -59,7 +104,7 @@ export class ClaimCandidates {
   }
 
   /** One ordered index read per specialization (tasks_ready_in_claim_order), merged. */
-  private async ready(codes: string[], projectId: string | undefined, excluded: string[]): Promise<string[]> {
+  private async ready(codes: string[], projectId: string | undefined, excluded: string[], limit: number): Promise<string[]> {
     const s = this.schema;
     const rows: { task_id: string }[] = await this.dataSource.query(
       `SELECT t.task_id FROM unnest($1::text[]) AS c(code)
@@ -74,7 +119,7 @@ export class ClaimCandidates {
            LIMIT $4) t
         ORDER BY t.priority, t.created_at, t.task_id
         LIMIT $4`,
-      [codes, projectId ?? null, excluded, PAGE],
+      [codes, projectId ?? null, excluded, limit],
     );
     return rows.map((r) => r.task_id);
   }

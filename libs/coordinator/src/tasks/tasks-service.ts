@@ -138,7 +138,7 @@ export class TasksService {
       const states = await Promise.all(dependsOn.map(async (id) => (await this.aggregates.load(taskStreamName(id))).state));
       const pending = dependsOn.filter((_, i) => !states[i].exists || (states[i] as { status: string }).status !== 'done');
       return this.claimCommand(input.taskId, actor, agent.specializationCodes, input.leaseTtlSec, input.override, pending, envelope);
-    });
+    }, (position) => this.candidates.claimed(input.taskId, position));
     this.logClaim(claimed, actor);
     return claimed;
   }
@@ -175,23 +175,20 @@ export class TasksService {
       return claimed;
     };
     if (resumedOn) {
+      this.candidates.take(resumedOn);
       const claimed = await attempt(resumedOn);
       if (claimed) return claimed;
     }
     for (;;) {
-      const { taskIds, free } = await this.candidates.best(agent.specializationCodes, input.projectId, tried);
-      if (taskIds.length === 0) return { value: null };
-      for (const taskId of taskIds) {
-        if (free && !this.candidates.isFree(taskId)) continue; // taken up here since the query ran
-        const claimed = await attempt(taskId);
-        if (claimed) return claimed;
-      }
+      const taskId = await this.candidates.next(agent.specializationCodes, input.projectId, tried);
+      if (taskId === null) return { value: null };
+      const claimed = await attempt(taskId);
+      if (claimed) return claimed;
     }
   }
 
-  /** The claim, or null when the task went to someone else first or is no longer claimable. */
+  /** The claim of a task taken from the candidates; null when someone else took it first, or it is no longer claimable. */
   private async tryClaim(run: CommandRun, taskId: string, command: () => TaskCommand, envelope: CommandEnvelope) {
-    this.candidates.take(taskId);
     let position: number | null = null;
     try {
       await run.fence({ taskId } satisfies OnTask);
@@ -266,7 +263,14 @@ export class TasksService {
    * A command that writes to one task: `prepare` reads what the decision needs (it must not write),
    * then the id is reserved with the task, and the decision is appended to the task's stream.
    */
-  private onTask<T>(subject: string, envelope: CommandEnvelope, taskId: string, answer: AnswerOf<T>, prepare: () => Promise<TaskCommand>) {
+  private onTask<T>(
+    subject: string,
+    envelope: CommandEnvelope,
+    taskId: string,
+    answer: AnswerOf<T>,
+    prepare: () => Promise<TaskCommand>,
+    applied?: (position: number | null) => void,
+  ) {
     const execute = async (run: CommandRun): Promise<CommandOutcome<T>> => {
       const command = await prepare();
       await run.fence({ taskId } satisfies OnTask);
@@ -275,7 +279,9 @@ export class TasksService {
         const after = await taskAfterCommand(this.store, taskId, envelope.commandId);
         if (after) return { value: answer(after), answeredByEvents: true };
       }
-      return this.apply(taskId, command, envelope, answer);
+      const outcome = await this.apply(taskId, command, envelope, answer);
+      applied?.(outcome.position);
+      return outcome;
     };
     return this.commands.run(subject, envelope, execute, this.readBack(envelope, answer));
   }
