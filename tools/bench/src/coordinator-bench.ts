@@ -913,7 +913,8 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((error: Error) => ctx.log(`could not drop schema ${schema}: ${error.message}`));
     }
     for (const c of coordinators) {
-      const warnings = c.output().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+      // pino writes the level as its label (platform/logger.ts).
+      const warnings = c.output().split('\n').filter((l) => /"level":("warn"|"error"|"fatal"|40|50|60)/.test(l));
       if (warnings.length) ctx.log(`${c.label} logged ${warnings.length} warning/error line(s); last: ${warnings.slice(-3).join(' | ').slice(0, 2000)}`);
     }
     await sampler.end().catch(() => undefined);
