@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listeningTcpPorts } from '@autocoder/testing';
 import { gql, poll, rest, startService, stopAllServices, subscribe, type ServiceProcess, type Subscription } from './src/processes';
 
 /**
@@ -121,6 +122,8 @@ describe('all-in-one process (embedded PGlite, in-process transport): restart af
     expect(await rest(first.url, 'GET', '/health', null)).toMatchObject({ status: 200 });
     expect(await rest(first.url, 'GET', '/api/coord/agents', null)).toMatchObject({ status: 401, body: { status: 'error', error: { code: 'UNAUTHENTICATED' } } });
     expect(await rest(first.url, 'GET', '/api/coord/agents', 'adm_wrong')).toMatchObject({ status: 401 });
+    // The embedded database is served on a Unix socket in AUTOCODER_HOME: the HTTP port is the only door.
+    expect(listeningTcpPorts(first.pid)).toEqual([first.port]);
   }, 90_000);
 
   it('registers A over REST and B over GraphQL; an open agentUpdated subscription receives both', async () => {

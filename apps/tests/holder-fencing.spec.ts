@@ -13,7 +13,7 @@ import {
 import { NatsMessageBus } from '@autocoder/messaging';
 import { TEST_DATABASE_URL, TEST_NATS_URL, describeWith } from '@autocoder/testing';
 import { Client } from 'pg';
-import { poll, startService, stopAllServices, type ServiceProcess } from './src/processes';
+import { poll, startService, stopAllServices } from './src/processes';
 import { isolatedInstallation } from './src/isolated-installation';
 
 /**
@@ -41,7 +41,6 @@ describeWith({ postgres: true, nats: true }, 'fencing tokens on the holder subje
   const installation = isolatedInstallation('fence');
   const { prefix, env } = installation;
   let db: Client;
-  let coordinator: ServiceProcess;
   let workerA: NatsMessageBus;
   let workerB: NatsMessageBus;
   let adminBus: NatsMessageBus;
@@ -63,7 +62,7 @@ describeWith({ postgres: true, nats: true }, 'fencing tokens on the holder subje
   beforeAll(async () => {
     db = new Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
     await db.connect();
-    coordinator = await startService('coordinator', { env });
+    await startService('coordinator', { env });
     const natsPrefix = `${installation.natsPrefix}.`;
     const connect = (name: string) => NatsMessageBus.connect(TEST_NATS_URL, `${prefix}-${name}`, natsPrefix);
     [adminBus, workerA, workerB] = await Promise.all(['admin', 'worker-a', 'worker-b'].map(connect));

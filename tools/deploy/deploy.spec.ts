@@ -42,6 +42,17 @@ const KEY_PATTERNS: Array<[string, RegExp]> = [
 ];
 const looksLikeRealKey = (text: string) => KEY_PATTERNS.filter(([, pattern]) => pattern.test(text)).map(([what]) => what);
 
+/**
+ * The apps that run as services of their own (tagged `type:service` in their project.json): each has
+ * an npm script `start:<name>`, a compose service and a Kubernetes Deployment of that name. A new
+ * service is checked by adding its app; nothing here lists them.
+ */
+const SERVICE_APPS: string[] = readdirSync(join(ROOT, 'apps'))
+  .filter((app) => existsSync(join(ROOT, 'apps', app, 'project.json')))
+  .filter((app) => ((JSON.parse(read(`apps/${app}/project.json`)) as { tags?: string[] }).tags ?? []).includes('type:service'))
+  .sort();
+const INFRASTRUCTURE = ['eventstore', 'nats', 'postgres'];
+
 const rootPackage = JSON.parse(read('package.json')) as {
   scripts: Record<string, string>;
   dependencies?: Record<string, string>;
@@ -148,7 +159,7 @@ describe('Dockerfile', () => {
     const envBeforeInstall = dockerEnv(instructions.slice(0, instructions.indexOf(install[0])));
     expect(envBeforeInstall.get('NODE_ENV')).not.toBe('production');
     const preloaded = new Set<string>();
-    for (const name of ['start', 'start:gateway', 'start:coordinator']) {
+    for (const name of ['start', ...SERVICE_APPS.map((app) => `start:${app}`)]) {
       for (const match of (rootPackage.scripts[name] ?? '').matchAll(/(?:-r|--require)\s+(\S+)/g)) preloaded.add(match[1]);
     }
     expect(preloaded.size).toBeGreaterThan(0);
@@ -259,15 +270,16 @@ describe('docker-compose.yml', () => {
   const doc = parseDocument(text, { merge: true });
   const compose = doc.toJS({ maxAliasCount: 100 }) as Obj;
   const services = (compose?.services ?? {}) as Record<string, Obj>;
-  const appServices = ['coordinator', 'gateway'];
+  const appServices = SERVICE_APPS;
 
   it('parses as YAML without errors', () => {
     expect(doc.errors.map((error) => error.message)).toEqual([]);
     expect(typeof compose).toBe('object');
   });
 
-  it('has exactly the five services', () => {
-    expect(Object.keys(services).sort()).toEqual(['coordinator', 'eventstore', 'gateway', 'nats', 'postgres']);
+  it('has the three servers and one service per service app, nothing else', () => {
+    expect(SERVICE_APPS).toEqual(expect.arrayContaining(['coordinator', 'gateway']));
+    expect(Object.keys(services).sort()).toEqual([...INFRASTRUCTURE, ...SERVICE_APPS].sort());
   });
 
   it('gives every service an image or a build', () => {
@@ -410,7 +422,6 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds the app services from the Dockerfile and runs existing npm scripts', () => {
-    const expected: Record<string, string> = { coordinator: 'start:coordinator', gateway: 'start:gateway' };
     for (const name of appServices) {
       const service = services[name];
       const build = typeof service.build === 'string' ? { context: service.build } : (service.build as Obj);
@@ -418,7 +429,7 @@ describe('docker-compose.yml', () => {
       const dockerfile = join(ROOT, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
       expect(existsSync(dockerfile)).toBe(true);
       const script = npmScript(service.command);
-      expect(script).toBe(expected[name]);
+      expect(script).toBe(`start:${name}`);
       expect(rootPackage.scripts).toHaveProperty([script!]);
     }
   });
@@ -512,9 +523,8 @@ describe('Kubernetes manifests (deploy/)', () => {
   });
 
   it('has the expected workloads and services', () => {
-    expect(named('Deployment', 'gateway')?.spec?.replicas).toBe(2);
-    // Coordinators share the work through the NATS queue group, so two of them are safe.
-    expect(named('Deployment', 'coordinator')?.spec?.replicas).toBe(2);
+    // Gateways hold no state; services share the work through their NATS queue group: two of each are safe.
+    for (const app of SERVICE_APPS) expect({ app, replicas: named('Deployment', app)?.spec?.replicas }).toEqual({ app, replicas: 2 });
     expect(named('StatefulSet', 'nats')).toBeDefined();
     expect(named('StatefulSet', 'eventstore')).toBeDefined();
     for (const service of ['gateway', 'nats', 'eventstore']) expect({ service, defined: named('Service', service) !== undefined }).toEqual({ service, defined: true });
@@ -588,15 +598,14 @@ describe('Kubernetes manifests (deploy/)', () => {
     }
   });
 
-  it('runs existing npm scripts in the gateway and coordinator containers', () => {
-    const expected: Record<string, string> = { gateway: 'start:gateway', coordinator: 'start:coordinator' };
-    for (const [name, script] of Object.entries(expected)) {
+  it('runs the npm script start:<app> in the container of every service app', () => {
+    for (const name of SERVICE_APPS) {
       const [container] = containersOf(named('Deployment', name)!);
       const ran = npmScript([...(container.command ?? []), ...(container.args ?? [])]);
-      expect(ran).toBe(script);
+      expect(ran).toBe(`start:${name}`);
       expect(rootPackage.scripts).toHaveProperty([ran!]);
     }
-    expect(appContainers.length).toBe(2);
+    expect(appContainers.length).toBe(SERVICE_APPS.length);
   });
 
   it('loads the Autocoder containers from the ConfigMap and the Secret, which both exist', () => {

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_DATABASE_URL, TEST_NATS_URL, uniqueSchema } from '@autocoder/testing';
-import { Client } from 'pg';
+import { TEST_DATABASE_URL, TEST_NATS_URL, dropSchemasWithPrefix, uniqueSchema } from '@autocoder/testing';
 
 /**
  * What a suite needs to run services as separate processes on the shared Postgres and NATS
@@ -12,7 +11,6 @@ import { Client } from 'pg';
 export function isolatedInstallation(label: string) {
   const prefix = uniqueSchema(label);
   const natsPrefix = `${prefix}-${randomBytes(3).toString('hex')}`;
-  const schemas = [`${prefix}_eventstore`, `${prefix}_coordinator`];
   const home = mkdtempSync(join(tmpdir(), `autocoder-${label}-`));
   const adminToken = `adm_${randomBytes(24).toString('base64url')}`;
   const env = {
@@ -30,22 +28,13 @@ export function isolatedInstallation(label: string) {
   return {
     prefix,
     natsPrefix,
-    schemas,
     home,
     adminToken,
     env,
-    /** Removes the data folder and the schemas; resolves with any schema still there (none, normally). */
+    /** Removes the data folder and every schema of the installation; resolves with any schema still there (none, normally). */
     async remove(): Promise<string[]> {
       rmSync(home, { recursive: true, force: true });
-      const client = new Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
-      await client.connect();
-      try {
-        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas]);
-        return rows.map((r) => r.nspname);
-      } finally {
-        await client.end();
-      }
+      return dropSchemasWithPrefix(`${prefix}_`);
     },
   };
 }

@@ -1,1 +1,2 @@
 export * from './start-autocoder';
+export * from './services';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeWith } from '@autocoder/testing';
-import { ADMIN_TOKEN, eventually, rest, seedRegistration, sql, startTestSystem, type TestSystem } from './harness';
+import { ADMIN_TOKEN, eventually, gql, rest, seedRegistration, sql, startTestSystem, type TestSystem } from './harness';
 
 /**
  * Two coordinator instances on one database, as two replicas would run: both sweep for silent
@@ -92,5 +92,18 @@ describeWith({ postgres: true }, 'agent liveness with two coordinator instances'
     expect(settled).toHaveLength(await total());
     await a.coordinator.rebuildProjections();
     expect(await rows()).toEqual(settled);
+  });
+
+  it('takes a rebuild as a command: a retry with its id, on either instance, gets the first answer and rebuilds nothing again', async () => {
+    const rebuilds = [...a.coordinator.projectors, ...b.coordinator.projectors].map((p) => jest.spyOn(p, 'rebuild'));
+    const commandId = randomUUID();
+    const mutation = `mutation { rebuildProjections(commandId: "${commandId}") { projections { name eventsReplayed rows } } }`;
+    const first = await gql(a, ADMIN_TOKEN, mutation);
+    expect(first.errors).toBeUndefined();
+    expect(first.data.rebuildProjections.projections.map((p: { name: string }) => p.name)).toEqual(a.coordinator.projectors.map((p) => p.name));
+    const retried = await gql(b, ADMIN_TOKEN, mutation);
+    expect(retried.data).toEqual(first.data);
+    expect(rebuilds.map((spy) => spy.mock.calls.length)).toEqual([...a.coordinator.projectors.map(() => 1), ...b.coordinator.projectors.map(() => 0)]);
+    rebuilds.forEach((spy) => spy.mockRestore());
   });
 });

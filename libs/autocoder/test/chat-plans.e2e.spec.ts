@@ -74,14 +74,53 @@ describeWith({ postgres: true }, 'coordination chat, plans and decisions end to 
       expect(events[1].data).toMatchObject({ messageId: res.body.message_id, threadId, projectId, taskId: null, senderId: agent.employeeId, messageType: 'task_update' });
     });
 
-    it('needs project_id to start a thread, and says so', async () => {
+    it('starts a thread with the seed request verbatim (no project_id); a later message ties it to a project, which then lists the whole thread', async () => {
       const threadId = randomUUID();
-      const res = await post(agent.key, { thread_id: threadId, sender_id: agent.employeeId, message_type: 'task_update', payload: { status: 'blocked', summary: 'Need schema' } });
-      expect(res.status).toBe(400);
-      expect(res.body.status).toBe('error');
-      expect(res.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'project_id', message: expect.stringMatching(/required for the first message of a thread/) }] });
-      expect(res.body.error.message).toMatch(new RegExp(`project_id: is required for the first message of a thread: thread ${threadId} does not exist yet`));
-      expect(await streamEvents(`thread-${threadId}`)).toEqual([]);
+      const seedRequest = { thread_id: threadId, sender_id: agent.employeeId, message_type: 'task_update', payload: { status: 'blocked', summary: 'Need schema' } };
+      const first = await post(agent.key, seedRequest);
+      expect(first.status).toBe(200);
+      expect(first.body).toEqual({ status: 'ok', message_id: expect.stringMatching(UUID) });
+      expect((await streamEvents(`thread-${threadId}`)).map((e) => e.data.projectId)).toEqual([null]);
+      const unfiled = await list(`thread_id=${threadId}`);
+      expect(unfiled.body.messages).toEqual([expect.objectContaining({ message_id: first.body.message_id, project_id: null, task_id: null, sequence: 0 })]);
+
+      const projectId = randomUUID();
+      const tying = await post(agent.key, { ...seedRequest, project_id: projectId, payload: { status: 'ready', summary: 'Schema is in project P' } });
+      expect(tying.status).toBe(200);
+      expect((await streamEvents(`thread-${threadId}`)).map((e) => e.data.projectId)).toEqual([null, projectId]);
+      // The read model files the thread's earlier message under the project it was tied to.
+      const byProject = await list(`project_id=${projectId}`);
+      expect(byProject.body.messages.map((m: any) => [m.message_id, m.project_id, m.sequence])).toEqual([
+        [first.body.message_id, projectId, 0],
+        [tying.body.message_id, projectId, 1],
+      ]);
+      const viaGraphQL = await gql(system, ADMIN_TOKEN, `query($f: MessageFilter!) { messages(filter: $f) { messageId projectId } }`, { f: { projectId } });
+      expect(viaGraphQL.data.messages).toEqual([
+        { messageId: first.body.message_id, projectId },
+        { messageId: tying.body.message_id, projectId },
+      ]);
+
+      // Tied once: the seed request goes on being taken (and filed under it); another project is refused.
+      expect((await post(agent.key, seedRequest)).status).toBe(200);
+      const elsewhere = await post(agent.key, { ...seedRequest, project_id: randomUUID() });
+      expect(elsewhere.status).toBe(409);
+      expect(elsewhere.body.error.message).toMatch(new RegExp(`thread ${threadId} belongs to project ${projectId}; it cannot take a message`));
+      expect((await streamEvents(`thread-${threadId}`)).map((e) => e.data.projectId)).toEqual([null, projectId, projectId]);
+      expect((await list(`project_id=${projectId}`)).body.messages).toHaveLength(3);
+    });
+
+    it('ties a thread without a project to the project of the task a message names', async () => {
+      const projectId = randomUUID();
+      const taskId = await createTask(projectId);
+      const threadId = randomUUID();
+      const seedRequest = { thread_id: threadId, sender_id: agent.employeeId, message_type: 'task_update', payload: { status: 'blocked', summary: 'Need schema' } };
+      expect((await post(agent.key, seedRequest)).status).toBe(200);
+      expect((await post(agent.key, { ...seedRequest, task_id: taskId })).status).toBe(200);
+      const byProject = await list(`project_id=${projectId}`);
+      expect(byProject.body.messages.map((m: any) => [m.thread_id, m.project_id, m.task_id])).toEqual([
+        [threadId, projectId, null],
+        [threadId, projectId, taskId],
+      ]);
     });
 
     it('lists messages with the seed query params, answering {"status":"ok","messages":[...]} in snake_case', async () => {
@@ -410,8 +449,11 @@ describeWith({ postgres: true }, 'coordination chat, plans and decisions end to 
       expect(retry.body).toEqual(first.body);
       expect(await streamEvents(`thread-${threadId}`)).toHaveLength(1);
       const plan = { project_id: projectId, title: 'Once', body_markdown: 'x' };
-      const p1 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': key });
-      expect(p1.status).toBe(409); // the id named a message already
+      const p1 = await rest(system, 'POST', '/api/coord/plans', agent.key, plan, { 'idempotency-key': key });
+      expect(p1.status).toBe(409); // the agent's key named a message already
+      // Keys are per actor: the admin's same key names a command of its own.
+      const p0 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': key });
+      expect(p0.status).toBe(200);
       const planKey = randomUUID();
       const p2 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': planKey });
       const p3 = await rest(system, 'POST', '/api/coord/plans', ADMIN_TOKEN, plan, { 'idempotency-key': planKey });
@@ -437,7 +479,7 @@ describeWith({ postgres: true }, 'coordination chat, plans and decisions end to 
       };
       const caughtUp = async () => {
         for (const projector of system.coordinator.projectors) {
-          if (projector.checkpoint === null || (await system.store.readAll({ after: projector.checkpoint, maxCount: 1 })).length) return undefined;
+          if (!(await projector.isCaughtUp())) return undefined;
         }
         return true;
       };

@@ -211,7 +211,7 @@ describeWith({ postgres: true }, 'gateway and coordinator end to end (in one pro
       const rows = () => sql(`SELECT to_jsonb(a) AS row FROM ${system.config.schemaPrefix}coordinator.agents a ORDER BY agent_id`);
       await eventually(async () => {
         const [{ n }] = await sql<{ n: string }>(`SELECT count(*) AS n FROM ${system.config.schemaPrefix}eventstore.events`);
-        return system.coordinator.agentsProjector.checkpoint !== null && (await system.store.readAll({ after: system.coordinator.agentsProjector.checkpoint, maxCount: 1 })).length === 0 ? n : undefined;
+        return (await system.coordinator.agentsProjector.isCaughtUp()) ? n : undefined;
       });
       const before = await rows();
       expect(before.length).toBeGreaterThan(5);

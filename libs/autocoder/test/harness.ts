@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type AutocoderConfig } from '@autocoder/platform';
-import { TEST_DATABASE_URL, uniqueSchema } from '@autocoder/testing';
+import { TEST_DATABASE_URL, dropSchemasWithPrefix, uniqueSchema } from '@autocoder/testing';
 import { createClient, type Client } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
@@ -42,7 +42,7 @@ export async function startTestSystem(overrides: Partial<AutocoderConfig> = {}, 
 export type TestSystem = Awaited<ReturnType<typeof startTestSystem>>;
 
 export async function dropPrefixedSchemas(prefix: string) {
-  await sql(`DROP SCHEMA IF EXISTS ${prefix}eventstore CASCADE; DROP SCHEMA IF EXISTS ${prefix}coordinator CASCADE`);
+  await dropSchemasWithPrefix(prefix);
 }
 
 export async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {

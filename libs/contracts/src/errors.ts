@@ -2,6 +2,7 @@
 export const ErrorCodes = {
   ValidationFailed: 'VALIDATION_FAILED',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType: 'UNSUPPORTED_MEDIA_TYPE',
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
@@ -64,6 +65,7 @@ export const httpStatusOf = (code: ErrorCode): number =>
   ({
     VALIDATION_FAILED: 400,
     PAYLOAD_TOO_LARGE: 413,
+    UNSUPPORTED_MEDIA_TYPE: 415,
     UNAUTHENTICATED: 401,
     FORBIDDEN: 403,
     NOT_FOUND: 404,
@@ -93,6 +95,7 @@ export const httpStatusOf = (code: ErrorCode): number =>
 export const ErrorOutcomes: Record<ErrorCode, 'decision' | 'transient'> = {
   VALIDATION_FAILED: 'decision',
   PAYLOAD_TOO_LARGE: 'decision',
+  UNSUPPORTED_MEDIA_TYPE: 'decision',
   UNAUTHENTICATED: 'decision',
   FORBIDDEN: 'decision',
   NOT_FOUND: 'decision',
@@ -116,3 +119,14 @@ export const ErrorOutcomes: Record<ErrorCode, 'decision' | 'transient'> = {
 /** True when an error is a command's decided answer; anything else (or a code this build does not know) is transient. */
 export const isDecision = (error: unknown): error is AutocoderError =>
   error instanceof AutocoderError && ErrorOutcomes[error.code] === 'decision';
+
+/**
+ * The codes that say nothing about the command itself, only that it could not be carried out now:
+ * the same command may succeed when sent again with the same id (ErrorOutcomes decides).
+ */
+export const TransientErrorCodes: readonly ErrorCode[] = (Object.keys(ErrorOutcomes) as ErrorCode[]).filter(
+  (code) => ErrorOutcomes[code] === 'transient',
+);
+
+/** Anything that is not a decision (a transient code, a dropped connection, a bug) is transient. */
+export const isTransientError = (error: unknown): boolean => !isDecision(error);

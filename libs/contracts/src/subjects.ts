@@ -6,7 +6,6 @@ export const Subjects = {
   coordinator: {
     registerAgent: 'coordinator.cmd.agent.register',
     recordAgentHeartbeat: 'coordinator.cmd.agent.heartbeat',
-    rebuildProjections: 'coordinator.cmd.projections.rebuild',
     listAgents: 'coordinator.qry.agent.list',
     getAgent: 'coordinator.qry.agent.get',
     authenticateAgent: 'coordinator.qry.agent.authenticate',
@@ -41,9 +40,4 @@ export const Subjects = {
     taskUpdated: 'coordinator.evt.task.updated',
     messagePosted: 'coordinator.evt.message.posted',
   },
-} as const;
-
-/** Queue groups: instances of one service share the requests addressed to it. */
-export const QueueGroups = {
-  coordinator: 'coordinator',
 } as const;

@@ -1,10 +1,10 @@
-import { Subjects, agentStreamName, type AgentView, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
-import { AggregateStore, assertSchemaName, type EventStore } from '@autocoder/eventstore';
+import { Subjects, agentStreamName, type AgentView, type CommandEnvelope, type RebuildProjectionsResult, type TaskView } from '@autocoder/contracts';
+import { AggregateStore, type EventStore } from '@autocoder/eventstore';
 import { CommandLog, type MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import { Projector } from '@autocoder/projections';
-import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { EventProcessors, PeriodicJobs, openServiceDataSource, poolOf, type RunningService } from '@autocoder/service';
+import type { DataSource } from 'typeorm';
 import { agentDecider } from './agents/agent';
 import { AgentRow } from './agents/agent-row.entity';
 import { AgentsProjection } from './agents/agents-projection';
@@ -33,10 +33,11 @@ export interface CoordinatorOptions {
 }
 
 /** Everything the coordinator service runs, wired by hand so Nest only has to route messages to it. */
-export class CoordinatorRuntime {
-  private readonly timers: NodeJS.Timeout[] = [];
+export class CoordinatorRuntime implements RunningService {
+  private readonly jobs: PeriodicJobs;
   /** The coordination chat, plans and decisions (libs/coordinator/src/collaboration.ts). */
   collaboration!: Collaboration;
+  readonly processors: EventProcessors;
 
   private constructor(
     readonly agents: AgentsService,
@@ -45,26 +46,23 @@ export class CoordinatorRuntime {
     /** Every projector of the service, in the order they are rebuilt. */
     readonly projectors: Projector<unknown>[],
     readonly dataSource: DataSource,
-    private readonly options: CoordinatorOptions,
-  ) {}
+    commands: CommandLog,
+    options: CoordinatorOptions,
+  ) {
+    this.jobs = new PeriodicJobs(options.logger);
+    this.processors = new EventProcessors('coordinator', dataSource, projectors, [], commands);
+  }
 
   static async start(options: CoordinatorOptions): Promise<CoordinatorRuntime> {
-    const schema = assertSchemaName(options.schema ?? 'coordinator');
-    const dataSource = new DataSource({
-      type: 'postgres',
+    const schema = options.schema ?? 'coordinator';
+    const dataSource = await openServiceDataSource({
       url: options.databaseUrl,
       schema,
       entities: [AgentRow, TaskRow, ...collaborationEntities],
       migrations: coordinatorMigrations,
-      migrationsTableName: 'typeorm_migrations',
-      migrationsTransactionMode: 'each',
-      synchronize: false,
-      extra: { max: options.poolSize ?? 8 },
+      poolSize: options.poolSize,
     });
-    await dataSource.initialize();
-    await migrate(dataSource, schema);
-
-    const pool = (dataSource.driver as PostgresDriver).master;
+    const pool = poolOf(dataSource);
     const commands = await CommandLog.open({ pool, schema });
     const agentAggregates = new AggregateStore(options.store, agentDecider);
     const agents = new AgentsService(
@@ -109,62 +107,28 @@ export class CoordinatorRuntime {
     const projectors = [agentsProjector, tasksProjector] as Projector<unknown>[];
     const collaboration = createCollaboration({ store: options.store, bus: options.bus, commands, dataSource, schema, logger: options.logger });
     projectors.push(...collaboration.projectors);
-    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, options);
+    const runtime = new CoordinatorRuntime(agents, tasks, agentsProjector, projectors, dataSource, commands, options);
     runtime.collaboration = collaboration;
-    for (const projector of projectors) await projector.start();
-    runtime.every(options.offlineSweepMs ?? 1000, 'offline sweep', () => agents.sweepOffline());
+    await runtime.processors.start();
+    runtime.jobs.every(options.offlineSweepMs ?? 1000, 'offline sweep', () => agents.sweepOffline());
     // Leases expire within a second of their deadline: the sweep runs well inside that.
-    runtime.every(options.leaseSweepMs ?? 200, 'lease expiry', () => tasks.expireLeases());
+    runtime.jobs.every(options.leaseSweepMs ?? 200, 'lease expiry', () => tasks.expireLeases());
     options.logger.info({ schema }, 'coordinator started');
     return runtime;
   }
 
-  async rebuildProjections(): Promise<RebuildProjectionsResult> {
-    const projections: RebuildProjectionsResult['projections'] = [];
-    for (const projector of this.projectors) {
-      const { eventsReplayed } = await projector.rebuild();
-      let rows = 0;
-      for (const table of projector.tables) rows += (await this.dataSource.query(`SELECT count(*)::int AS count FROM ${table}`))[0].count;
-      projections.push({ name: projector.name, eventsReplayed, rows });
-    }
-    return { projections };
+  /** A rebuild as a command (see EventProcessors.rebuildProjections); without an envelope, one of its own. */
+  rebuildProjections(envelope?: CommandEnvelope): Promise<RebuildProjectionsResult> {
+    return this.processors.rebuildProjections(envelope);
   }
 
   get schema() {
     return (this.dataSource.options as { schema: string }).schema;
   }
 
-  /** Runs `work` every `ms`, never two at once; a failure is logged and tried again next time. */
-  private every(ms: number, what: string, work: () => Promise<unknown>) {
-    let running = false;
-    const timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      work()
-        .catch((error) => this.options.logger.warn({ err: error }, `${what} failed; will retry`))
-        .finally(() => (running = false));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
   async stop() {
-    for (const timer of this.timers) clearInterval(timer);
-    for (const projector of this.projectors) await projector.stop();
+    this.jobs.stop();
+    await this.processors.stop();
     await this.dataSource.destroy();
-  }
-}
-
-/** Runs pending migrations; a session advisory lock keeps instances starting together from racing. */
-async function migrate(dataSource: DataSource, schema: string) {
-  const runner = dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.query(`SELECT pg_advisory_lock(hashtext($1))`, [`${schema}.migrations`]);
-    await runner.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await dataSource.runMigrations({ transaction: 'each' });
-  } finally {
-    await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`${schema}.migrations`]).catch(() => undefined);
-    await runner.release();
   }
 }

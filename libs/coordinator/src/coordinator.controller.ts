@@ -1,4 +1,4 @@
-import { AutocoderError, ErrorCodes, Subjects, type CommandEnvelope, type QueryEnvelope } from '@autocoder/contracts';
+import { Subjects, type CommandEnvelope, type QueryEnvelope } from '@autocoder/contracts';
 import { replyTo } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import { Controller, Inject } from '@nestjs/common';
@@ -39,15 +39,5 @@ export class CoordinatorController {
   @MessagePattern(S.authenticateAgent)
   authenticateAgent(@Payload() envelope: QueryEnvelope) {
     return replyTo(envelope, this.logger, () => this.runtime.agents.authenticate(envelope));
-  }
-
-  @MessagePattern(S.rebuildProjections)
-  rebuildProjections(@Payload() envelope: CommandEnvelope) {
-    return replyTo(envelope, this.logger, async () => {
-      if (envelope.actor?.kind !== 'admin' && envelope.actor?.kind !== 'system') {
-        throw new AutocoderError(ErrorCodes.Forbidden, 'rebuilding projections needs the admin token');
-      }
-      return this.runtime.rebuildProjections();
-    });
   }
 }

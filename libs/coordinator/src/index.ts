@@ -13,3 +13,4 @@ export * from './planning/document';
 export * from './planning/plan';
 export * from './planning/decision';
 export * from './planning/documents-service';
+export * from './coordinator-service';

@@ -21,6 +21,7 @@ class ConflictingStore implements EventStore {
   readStream: EventStore['readStream'] = (stream, options) => this.inner.readStream(stream, options);
   readAll: EventStore['readAll'] = (options) => this.inner.readAll(options);
   subscribeToAll: EventStore['subscribeToAll'] = (options, handler) => this.inner.subscribeToAll(options, handler);
+  headPosition: EventStore['headPosition'] = (filter) => this.inner.headPosition(filter);
   close = () => this.inner.close();
 }
 
@@ -158,7 +159,7 @@ describeWith({ postgres: true }, 'task commands and their command ids (in-proces
     await pool.query(
       `INSERT INTO ${coordinatorSchema}.processed_commands (command_id, subject, fingerprint, owner, progress, started_at)
        VALUES ($1, $2, $3, $4, $5, now() - interval '1 hour')`,
-      [request.commandId, S.claimNextTask, commandFingerprint(S.claimNextTask, payload), randomUUID(), JSON.stringify({ taskId: recorded })],
+      [request.commandId, S.claimNextTask, commandFingerprint(S.claimNextTask, payload, worker.actor), randomUUID(), JSON.stringify({ taskId: recorded })],
     );
 
     const claimed = (await runtime.tasks.claimNext(S.claimNextTask, request)) as ClaimResult;

@@ -48,15 +48,46 @@ const posted = (over: Partial<Extract<ThreadEvent, { type: 'MessagePosted' }>['d
 });
 
 describe('thread decider: posting messages', () => {
-  it('starts a thread with its first message, which fixes the project', () => {
+  it('starts a thread with its first message, which ties it to the project it names', () => {
     given().when(post()).then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
     const state = [posted()].reduce(threadDecider.evolve, threadDecider.initialState);
     expect(state).toEqual({ exists: true, threadId, projectId, lastPostedAt: at(1000), messageCount: 1 });
   });
 
-  it('needs a project for the first message of a thread, naming the field', () => {
-    const error = given().when(post({ projectId: null })).thenFails('VALIDATION_FAILED', /projectId: is required for the first message of a thread: thread .* does not exist yet/);
-    expect(error.details).toEqual([{ path: 'projectId', message: expect.stringMatching(/is required for the first message/) }]);
+  it('starts a thread without a project when its first message names none (seed 004 payload)', () => {
+    given().when(post({ projectId: null })).then([posted({ messageId: 'm-new', projectId: null, postedAt: at(5000) })]);
+    const state = [posted({ projectId: null })].reduce(threadDecider.evolve, threadDecider.initialState);
+    expect(state).toEqual({ exists: true, threadId, projectId: null, lastPostedAt: at(1000), messageCount: 1 });
+  });
+
+  it('keeps a thread without a project while its messages name none', () => {
+    given(posted({ projectId: null })).when(post({ projectId: null })).then([posted({ messageId: 'm-new', projectId: null, postedAt: at(5000) })]);
+  });
+
+  it('ties a thread without a project to the project a later message names, for good', () => {
+    given(posted({ projectId: null })).when(post()).then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
+    const events = [posted({ projectId: null }), posted({ messageId: 'm-2', postedAt: at(2000) })];
+    const state = events.reduce(threadDecider.evolve, threadDecider.initialState);
+    expect(state).toEqual({ exists: true, threadId, projectId, lastPostedAt: at(2000), messageCount: 2 });
+    // Once tied, a message naming none is filed under the project, and another project is a conflict.
+    given(posted({ projectId: null }), posted({ messageId: 'm-2', postedAt: at(2000) }))
+      .when(post({ projectId: null }))
+      .then([posted({ messageId: 'm-new', postedAt: at(5000) })]);
+    given(posted({ projectId: null }), posted({ messageId: 'm-2', postedAt: at(2000) }))
+      .when(post({ projectId: otherProject }))
+      .thenFails('CONFLICT', new RegExp(`thread ${threadId} belongs to project ${projectId}; it cannot take a message for project ${otherProject}`));
+  });
+
+  it('ties a thread without a project to the project of the task a message names', () => {
+    const byTask = post({ projectId: null, taskId, taskProjectId: projectId });
+    given(posted({ projectId: null })).when(byTask).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
+    given().when(byTask).then([posted({ messageId: 'm-new', taskId, postedAt: at(5000) })]);
+  });
+
+  it('refuses a message naming a project and a task of another project', () => {
+    given(posted({ projectId: null }))
+      .when(post({ projectId: otherProject, taskId, taskProjectId: projectId }))
+      .thenFails('CONFLICT', new RegExp(`task ${taskId} belongs to project ${projectId}, not to project ${otherProject}, which this message names`));
   });
 
   it('takes a later message without a project and files it under the thread project', () => {

@@ -1,6 +1,6 @@
 import { nameBasedUuid } from '@autocoder/contracts';
 import type { Decider } from './decider';
-import { isStreamNotFound, isWrongExpectedRevision } from './errors';
+import { isEventIdConflict, isStreamNotFound, isWrongExpectedRevision } from './errors';
 import type { EventMetadata, EventStore, ExpectedRevision, NewEvent, RecordedEvent } from './event-store';
 
 export interface CommandContext {
@@ -32,8 +32,12 @@ interface Cached<State> extends Loaded<State> {
 
 const RECENT_COMMANDS = 64;
 
-/** The same command id always yields the same event ids, so re-running a command after a crash cannot duplicate. */
-export const deterministicEventId = (commandId: string, index: number): string => nameBasedUuid(`${commandId}/${index}`);
+/**
+ * The same command on the same stream always yields the same event ids, so re-running a command after
+ * a crash cannot duplicate. The stream is part of the name: one command may append to several streams.
+ */
+export const deterministicEventId = (commandId: string, stream: string, index: number): string =>
+  nameBasedUuid(`${commandId}/${stream}/${index}`);
 
 /**
  * Loads an aggregate by folding its stream, decides, and appends with the expected revision.
@@ -72,7 +76,7 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
         time: context.time,
       };
       const newEvents: NewEvent[] = decided.map((e, i) => ({
-        id: deterministicEventId(context.commandId, i),
+        id: deterministicEventId(context.commandId, stream, i),
         type: e.type,
         data: e.data,
         metadata,
@@ -80,12 +84,7 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
       const expected: ExpectedRevision = current.revision === null ? 'no_stream' : current.revision;
       try {
         const result = await this.store.append(stream, newEvents, expected);
-        if (result.duplicate) {
-          // Another process appended this very command's events first: report what is stored.
-          this.cache.delete(stream);
-          const stored = await this.catchUp(stream);
-          return { state: stored.state, revision: stored.revision, events: [], alreadyApplied: true, position: null };
-        }
+        if (result.duplicate) return this.storedBySomeoneElse(stream);
         const state = decided.reduce((s, e) => this.decider.evolve(s, e), current.state);
         this.remember(stream, {
           state,
@@ -94,6 +93,14 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
         });
         return { state, revision: result.nextExpectedRevision, events: decided, alreadyApplied: false, position: result.position };
       } catch (error) {
+        if (isEventIdConflict(error)) {
+          // The ids follow from this command: another process appended its events, decided at
+          // another time (so with other data), first. The stream says whether it did.
+          this.cache.delete(stream);
+          const stored = await this.catchUp(stream);
+          if (!stored.recentCommandIds.includes(context.commandId)) throw error;
+          return { state: stored.state, revision: stored.revision, events: [], alreadyApplied: true, position: null };
+        }
         if (isWrongExpectedRevision(error) && attempt < maxAttempts) {
           // Writers that collided would collide again in lock-step: spread them out a little.
           await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
@@ -102,6 +109,13 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
         throw error;
       }
     }
+  }
+
+  /** Another process appended this command's events first: report what is stored. */
+  private async storedBySomeoneElse(stream: string): Promise<Handled<State, Event>> {
+    this.cache.delete(stream);
+    const stored = await this.catchUp(stream);
+    return { state: stored.state, revision: stored.revision, events: [], alreadyApplied: true, position: null };
   }
 
   private async catchUp(stream: string): Promise<Cached<State>> {

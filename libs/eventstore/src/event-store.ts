@@ -47,10 +47,18 @@ export interface ReadStreamOptions {
   maxCount?: number;
 }
 
+/** Which events a read or subscription wants; the store filters, so the rest never reaches the client. */
+export interface EventFilter {
+  /** Only events of these types (an empty list matches nothing). */
+  types: readonly string[];
+}
+
 export interface ReadAllOptions {
   /** Read events strictly after this position; `null` reads from the very beginning. */
   after: number | null;
   maxCount: number;
+  /** Only matching events, still in global order; positions of the others are simply absent. */
+  filter?: EventFilter;
 }
 
 export interface SubscribeOptions {
@@ -58,6 +66,8 @@ export interface SubscribeOptions {
   after: number | null;
   /** Most events handed to the handler at once. */
   batchSize?: number;
+  /** Deliver only matching events, in global order. */
+  filter?: EventFilter;
 }
 
 /** Receives events in global order; the next batch comes only after the promise settles. */
@@ -76,6 +86,11 @@ export interface EventStore {
   /** Throws StreamNotFoundError when the stream holds no event. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * Position of the last stored event (of the last matching one, with a filter); null when there is
+   * none. A subscription with the same filter has delivered everything stored once it reaches it.
+   */
+  headPosition(filter?: EventFilter): Promise<number | null>;
   subscribeToAll(options: SubscribeOptions, handler: EventBatchHandler): EventSubscription;
   close(): Promise<void>;
 }

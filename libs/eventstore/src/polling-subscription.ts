@@ -1,4 +1,4 @@
-import type { EventBatchHandler, EventSubscription, ReadAllOptions, RecordedEvent } from './event-store';
+import type { EventBatchHandler, EventFilter, EventSubscription, ReadAllOptions, RecordedEvent } from './event-store';
 
 export interface Wakeable {
   /** Resolves when new events may be there, or after `ms`, whichever comes first. */
@@ -21,6 +21,7 @@ export class PollingSubscription implements EventSubscription {
     private readonly handler: EventBatchHandler,
     private readonly batchSize = 500,
     private readonly idlePollMs = 250,
+    private readonly filter?: EventFilter,
   ) {
     this.lastPosition = after;
     this.done = this.run();
@@ -42,7 +43,7 @@ export class PollingSubscription implements EventSubscription {
     while (!this.stopped) {
       let batch: RecordedEvent[];
       try {
-        batch = await this.readAll({ after: this.lastPosition, maxCount: this.batchSize });
+        batch = await this.readAll({ after: this.lastPosition, maxCount: this.batchSize, filter: this.filter });
         readFailures = 0;
       } catch (error) {
         if (this.stopped) return;

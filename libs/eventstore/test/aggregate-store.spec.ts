@@ -52,4 +52,21 @@ describeWith({ postgres: true }, 'AggregateStore on the real Postgres', () => {
     expect(lost.state).toEqual(applied.state);
     expect((await two.load(stream)).state).toEqual((await one.load(stream)).state);
   });
+
+  it('one command may append to two streams: each gets its events, and a re-run applies neither twice', async () => {
+    const [from, to] = [`counter-${randomUUID()}`, `counter-${randomUUID()}`];
+    const aggregates = new AggregateStore(store, counter);
+    const transfer = context(randomUUID());
+    const debit = await aggregates.handle(from, { type: 'Count', data: { by: -3, at: 'debit' } }, transfer);
+    const credit = await aggregates.handle(to, { type: 'Count', data: { by: 3, at: 'credit' } }, transfer);
+    expect([debit.alreadyApplied, credit.alreadyApplied]).toEqual([false, false]);
+    expect((await store.readStream(from)).map((e) => e.data)).toEqual([{ by: -3, at: 'debit' }]);
+    expect((await store.readStream(to)).map((e) => e.data)).toEqual([{ by: 3, at: 'credit' }]);
+
+    // The command re-run by a fresh instance (a retry after a crash) recognises both appends.
+    const fresh = new AggregateStore(store, counter);
+    expect((await fresh.handle(from, { type: 'Count', data: { by: -3, at: 'debit' } }, transfer)).alreadyApplied).toBe(true);
+    expect((await fresh.handle(to, { type: 'Count', data: { by: 3, at: 'credit' } }, transfer)).alreadyApplied).toBe(true);
+    expect(await store.readStream(to)).toHaveLength(1);
+  });
 });

@@ -3,6 +3,7 @@ import {
   EventIdConflictError,
   StreamNotFoundError,
   WrongExpectedRevisionError,
+  type EventFilter,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
@@ -25,11 +26,18 @@ const event = (type: string, data: unknown = {}, id = randomUUID()): NewEvent =>
 const streamName = (prefix: string) => `${prefix}-${randomUUID()}`;
 
 /** Follows the store from `after` until `until` returns true, collecting what it saw. */
-async function collect(store: EventStore, after: number | null, until: (seen: RecordedEvent[]) => boolean, timeoutMs = 60000) {
+async function collect(
+  store: EventStore,
+  after: number | null,
+  until: (seen: RecordedEvent[]) => boolean,
+  timeoutMs = 60000,
+  filter?: EventFilter,
+  batchSize?: number,
+) {
   const seen: RecordedEvent[] = [];
   let resolveDone!: () => void;
   const reached = new Promise<void>((resolve) => (resolveDone = resolve));
-  const subscription = store.subscribeToAll({ after }, async (batch) => {
+  const subscription = store.subscribeToAll({ after, filter, batchSize }, async (batch) => {
     seen.push(...batch);
     if (until(seen)) resolveDone();
   });
@@ -46,8 +54,13 @@ async function collect(store: EventStore, after: number | null, until: (seen: Re
   return { seen, position: subscription.position };
 }
 
+export interface ContractTraits {
+  /** An event id stored in one stream is refused in every other stream (the Postgres store's unique index). */
+  eventIdsUniqueAcrossStreams: boolean;
+}
+
 /** One behavioural suite every event store adapter must pass. */
-export function eventStoreContract(open: () => Promise<ContractHarness>) {
+export function eventStoreContract(open: () => Promise<ContractHarness>, traits: ContractTraits = { eventIdsUniqueAcrossStreams: true }) {
   let harness: ContractHarness;
   let store: EventStore;
 
@@ -123,18 +136,91 @@ export function eventStoreContract(open: () => Promise<ContractHarness>) {
     }
   });
 
-  it('treats a re-append of stored event ids as a no-op, and a partial one as a conflict', async () => {
-    const stream = streamName('idem');
-    const batch = [event('A'), event('B')];
-    const first = await store.append(stream, batch, 'no_stream');
-    const again = await store.append(stream, batch, 'no_stream');
-    expect({ nextExpectedRevision: again.nextExpectedRevision, position: again.position }).toEqual(first);
-    const onceMore = await store.append(stream, batch, 'any');
-    expect(onceMore.nextExpectedRevision).toBe(1);
-    expect(await store.readStream(stream)).toHaveLength(2);
+  describe('re-appending stored event ids', () => {
+    // "The same batch": the same ids, in this stream, at consecutive revisions in this order, with
+    // the same type, data (compared as JSON values: key order does not matter) and metadata.commandId.
+    const withCommand = (e: NewEvent, commandId: string | null): NewEvent => ({ ...e, metadata: { ...e.metadata, commandId } });
+    const stored = async () => {
+      const stream = streamName('idem');
+      const commandId = randomUUID();
+      const batch = [withCommand(event('A', { n: 1, tags: ['x'] }), commandId), withCommand(event('B', { n: 2 }), commandId)];
+      await store.append(stream, [event('Before')], 'no_stream');
+      const first = await store.append(stream, batch, 0);
+      return { stream, batch, first, commandId };
+    };
+    const unchanged = async (stream: string) => expect((await store.readStream(stream)).map((e) => e.type)).toEqual(['Before', 'A', 'B']);
 
-    await expect(store.append(stream, [batch[0], event('C')], 1)).rejects.toBeInstanceOf(EventIdConflictError);
-    expect(await store.readStream(stream)).toHaveLength(2);
+    it('answers the very batch already stored as a duplicate with its revision and position, whatever the expected revision', async () => {
+      const { stream, batch, first } = await stored();
+      for (const expected of [0, 'any', 'stream_exists', 'no_stream', 7] as const) {
+        const again = await store.append(stream, batch, expected);
+        expect(again).toEqual({ nextExpectedRevision: first.nextExpectedRevision, position: first.position, duplicate: true });
+      }
+      expect(first.duplicate).toBeFalsy();
+      await unchanged(stream);
+    });
+
+    it('compares data as JSON values and ignores the rest of the metadata (a retry has another time and correlation)', async () => {
+      const { stream, batch, first } = await stored();
+      const retried = batch.map((e) => ({
+        ...e,
+        data: Object.fromEntries(Object.entries(e.data as object).reverse()),
+        metadata: { ...e.metadata, correlationId: randomUUID(), time: new Date(Date.now() + 1000).toISOString() },
+      }));
+      expect(await store.append(stream, retried, 'any')).toMatchObject({ position: first.position, duplicate: true });
+      await unchanged(stream);
+    });
+
+    const conflicts: [string, (batch: NewEvent[], commandId: string) => NewEvent[]][] = [
+      ['a subset of it', (batch) => [batch[1]]],
+      ['its first event alone', (batch) => [batch[0]]],
+      ['it reordered', (batch) => [batch[1], batch[0]]],
+      ['it with one more event', (batch) => [...batch, event('C')]],
+      ['a new event before it', (batch) => [event('C'), ...batch]],
+      ['its ids with another type', (batch) => [batch[0], { ...batch[1], type: 'Other' }]],
+      ['its ids with other data', (batch) => [batch[0], { ...batch[1], data: { n: 3 } }]],
+      ['its ids with another command id', (batch) => [batch[0], withCommand(batch[1], randomUUID())]],
+      ['its ids without a command id', (batch) => batch.map((e) => withCommand(e, null))],
+    ];
+    for (const [what, change] of conflicts) {
+      it(`refuses ${what} with EVENT_ID_CONFLICT and writes nothing`, async () => {
+        const { stream, batch, commandId } = await stored();
+        const attempt = store.append(stream, change(batch, commandId), 'any');
+        await expect(attempt).rejects.toBeInstanceOf(EventIdConflictError);
+        await expect(attempt).rejects.toMatchObject({ code: 'EVENT_ID_CONFLICT', stream });
+        await unchanged(stream);
+      });
+    }
+
+    // EventStoreDB keeps no store-wide index of event ids, so only stores that have one promise this.
+    (traits.eventIdsUniqueAcrossStreams ? it : it.skip)('refuses stored ids appended to another stream', async () => {
+      const { batch } = await stored();
+      const other = streamName('idem-other');
+      await expect(store.append(other, batch, 'any')).rejects.toMatchObject({ code: 'EVENT_ID_CONFLICT' });
+      await expect(store.readStream(other)).rejects.toBeInstanceOf(StreamNotFoundError);
+    });
+
+    it('refuses one id twice in a batch before writing anything, naming the repeated event', async () => {
+      const stream = streamName('twice');
+      const a = event('A');
+      const attempt = store.append(stream, [a, event('B'), { ...event('C'), id: a.id }], 'no_stream');
+      await expect(attempt).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: 'events[2].id', message: expect.stringContaining('events[0]') }],
+      });
+      await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
+      // Nothing half-done stands in the way of the corrected batch.
+      expect((await store.append(stream, [a, event('B')], 'no_stream')).nextExpectedRevision).toBe(1);
+    });
+
+    it('refuses an event id that is not a UUID before writing anything', async () => {
+      const stream = streamName('badid');
+      await expect(store.append(stream, [event('A'), { ...event('B'), id: 'not-a-uuid' }], 'no_stream')).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: [{ path: 'events[1].id' }],
+      });
+      await expect(store.readStream(stream)).rejects.toBeInstanceOf(StreamNotFoundError);
+    });
   });
 
   it('delivers every event of 20 concurrent writers x 500 events once each, in order, while they write', async () => {
@@ -192,5 +278,62 @@ export function eventStoreContract(open: () => Promise<ContractHarness>) {
     const all = await store.readStream(stream);
     const page = await store.readAll({ after: all[0].position, maxCount: 2 });
     expect(page.map((e) => e.id)).toEqual([all[1].id, all[2].id]);
+  });
+
+  describe('filtered by event type', () => {
+    /** Three interleaved types of this test's own, over several streams, plus other events between them. */
+    const fill = async () => {
+      const tag = randomUUID().slice(0, 8);
+      const [one, two, other] = [`One-${tag}`, `Two-${tag}`, `Other-${tag}`];
+      const before = await store.headPosition();
+      for (let i = 0; i < 12; i++) {
+        const types = [i % 3 === 0 ? one : other, i % 4 === 0 ? two : other, other];
+        await store.append(`${i % 2 ? 'left' : 'right'}-${tag}-${i}`, types.map((t) => event(t, { i })), 'no_stream');
+      }
+      const mine = (await store.readAll({ after: before, maxCount: 10_000 })).filter((e) => e.type.endsWith(tag));
+      return { one, two, other, before, mine };
+    };
+
+    it('reads only the asked types, in global order, none missing, page by page', async () => {
+      const { one, two, before, mine } = await fill();
+      const expected = mine.filter((e) => e.type === one || e.type === two);
+      expect(expected.length).toBe(7);
+      const pages: RecordedEvent[][] = [];
+      for (let after = before; ; ) {
+        const page = await store.readAll({ after, maxCount: 3, filter: { types: [one, two] } });
+        if (page.length === 0) break;
+        pages.push(page);
+        after = page[page.length - 1].position;
+      }
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+      expect(pages.flat().map((e) => e.id)).toEqual(expected.map((e) => e.id));
+      expect(await store.readAll({ after: before, maxCount: 10, filter: { types: [] } })).toEqual([]);
+    });
+
+    it('subscribes to only the asked types, in order, none missing, and follows new ones', async () => {
+      const { one, two, before, mine } = await fill();
+      const expected = mine.filter((e) => e.type === one || e.type === two).map((e) => e.id);
+      const filter = { types: [one, two] };
+      const caughtUp = await collect(store, before, (seen) => seen.length >= expected.length, 60_000, filter, 2);
+      expect(caughtUp.seen.map((e) => e.id)).toEqual(expected);
+
+      const live = collect(store, caughtUp.position, (seen) => seen.length >= 2, 60_000, filter);
+      await store.append(`late-${randomUUID()}`, [event('Unrelated'), event(two, { late: 1 }), event(one, { late: 2 })], 'no_stream');
+      const { seen } = await live;
+      expect(seen.map((e) => [e.type, e.data])).toEqual([
+        [two, { late: 1 }],
+        [one, { late: 2 }],
+      ]);
+    });
+
+    it('tells the head position: of the whole store, and of the last event of the asked types', async () => {
+      const { one, two, other, mine } = await fill();
+      expect(await store.headPosition()).toBe(mine[mine.length - 1].position);
+      expect(await store.headPosition({ types: [one] })).toBe(mine.filter((e) => e.type === one).at(-1)!.position);
+      expect(await store.headPosition({ types: [one, two] })).toBe(mine.filter((e) => e.type === one || e.type === two).at(-1)!.position);
+      expect(await store.headPosition({ types: [other, 'NeverStored'] })).toBe(mine[mine.length - 1].position);
+      expect(await store.headPosition({ types: [`NeverStored-${randomUUID()}`] })).toBeNull();
+      expect(await store.headPosition({ types: [] })).toBeNull();
+    });
   });
 }

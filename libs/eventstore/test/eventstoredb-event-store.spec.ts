@@ -18,5 +18,5 @@ describeWith({ eventstore: true }, 'EventStoreDB event store', () => {
         await store.close();
       },
     };
-  });
+  }, { eventIdsUniqueAcrossStreams: false });
 });

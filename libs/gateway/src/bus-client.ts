@@ -1,21 +1,38 @@
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, findUnstorable, type Actor, type CommandEnvelope, type QueryEnvelope } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import { currentCorrelationId } from '@autocoder/platform';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+import { currentBusBudget } from './bus-budget';
+import { commandIdFor } from './command-id';
 
 /** What every gateway client does: wrap a payload in a command or query envelope and send it. */
 export abstract class BusClient {
   protected constructor(protected readonly bus: MessageBus) {}
 
-  /** A client may name its command with a UUID (Idempotency-Key) so a retry is answered, not re-applied. */
+  /**
+   * A client may name its command (Idempotency-Key, GraphQL commandId) so a retry is answered, not
+   * re-applied; the id follows from the actor and the key. A key that cannot be honoured is refused.
+   */
   protected command<T>(subject: string, actor: Actor, payload: unknown, commandId?: string | null) {
-    const id = commandId && UUID.test(commandId) ? commandId.toLowerCase() : randomUUID();
-    return this.bus.request<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    const id = commandId === undefined || commandId === null ? randomUUID() : commandIdFor(actor, commandId);
+    return this.send<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
   }
 
   protected query<T>(subject: string, actor: Actor, payload: unknown) {
-    return this.bus.request<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+  }
+
+  /**
+   * Input that could not be stored (NUL, lone surrogates, nesting past MAX_JSON_DEPTH) is refused here,
+   * at the edge, before any transport copies it. Inside a GraphQL operation every call spends from
+   * the operation's budget.
+   */
+  private async send<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope): Promise<T> {
+    const unstorable = findUnstorable(envelope.payload);
+    if (unstorable) {
+      throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid input: ${unstorable.path}: ${unstorable.message}; nothing was done`, [unstorable]);
+    }
+    const budget = currentBusBudget();
+    return budget ? budget.spend(() => this.bus.request<T>(subject, envelope)) : this.bus.request<T>(subject, envelope);
   }
 }

@@ -1,6 +1,7 @@
-import { Subjects, type Actor, type AgentHeartbeatResult, type AgentView, type AuthenticatedAgent, type RebuildProjectionsResult, type RegisterAgentResult } from '@autocoder/contracts';
+import { Subjects, type Actor, type AgentHeartbeatResult, type AgentView, type AuthenticatedAgent, type RegisterAgentResult } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import { Inject, Injectable } from '@nestjs/common';
+import { AgentRevocations } from './auth/agent-revocations';
 import { BusClient } from './bus-client';
 import { MESSAGE_BUS } from './tokens';
 
@@ -9,20 +10,22 @@ const S = Subjects.coordinator;
 /** The gateway's way to the coordinator's agent registry and projections. */
 @Injectable()
 export class CoordinatorClient extends BusClient {
-  constructor(@Inject(MESSAGE_BUS) bus: MessageBus) {
+  constructor(
+    @Inject(MESSAGE_BUS) bus: MessageBus,
+    private readonly revocations: AgentRevocations,
+  ) {
     super(bus);
   }
 
-  registerAgent(actor: Actor, input: unknown, commandId?: string | null) {
-    return this.command<RegisterAgentResult>(S.registerAgent, actor, input, commandId);
+  /** Registering rotates the key: the old one stops working here before the new one is handed out. */
+  async registerAgent(actor: Actor, input: unknown, commandId?: string | null) {
+    const result = await this.command<RegisterAgentResult>(S.registerAgent, actor, input, commandId);
+    await this.revocations.revoke(result.agentId, 'rotated');
+    return result;
   }
 
   agentHeartbeat(actor: Actor, input: unknown, commandId?: string | null) {
     return this.command<AgentHeartbeatResult>(S.recordAgentHeartbeat, actor, input, commandId);
-  }
-
-  rebuildProjections(actor: Actor) {
-    return this.command<RebuildProjectionsResult>(S.rebuildProjections, actor, {});
   }
 
   listAgents(actor: Actor, filter: unknown) {

@@ -4,8 +4,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { PinoNestLogger } from '@autocoder/platform';
 import { GatewayModule, type GatewayModuleOptions } from './gateway.module';
 
-/** Largest request body the gateway reads; bigger ones get 413 PAYLOAD_TOO_LARGE. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+import { MAX_BODY_BYTES } from './limits';
+
+export { MAX_BODY_BYTES };
 
 /** The gateway's HTTP application: REST, GraphQL and its websocket; `extraModules` run in the same app. */
 export async function createGatewayApp(options: GatewayModuleOptions, extraModules: unknown[] = []): Promise<INestApplication> {
@@ -17,6 +18,8 @@ export async function createGatewayApp(options: GatewayModuleOptions, extraModul
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): the processes' onShutdown closes the app on SIGTERM/SIGINT, and Nest's own
+  // listener raced it (re-raising the signal once its hooks finished, which onShutdown took as a second
+  // signal and exited with 1).
   return app;
 }

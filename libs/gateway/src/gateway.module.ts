@@ -1,22 +1,18 @@
-import type { Actor } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import { Authenticator } from './auth/authenticator';
 import { RequestContextMiddleware, type AuthenticatedRequest } from './auth/request-context.middleware';
-import { CoordinatorClient } from './coordinator-client';
-import { GATEWAY_RESOLVERS } from './graphql/resolvers';
-import { CoordTasksController } from './rest/coord-tasks.controller';
-import { TasksClient } from './tasks-client';
-import { CollaborationClient } from './collaboration-client';
-import { CoordMessagesController } from './rest/coord-messages.controller';
-import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
-import { formatGraphQLError } from './graphql/format-error';
-import { CoordAgentsController } from './rest/coord-agents.controller';
-import { HealthController } from './rest/health.controller';
+import { AgentRevocations } from './auth/agent-revocations';
+import { GATEWAY_PARTS, GATEWAY_RESOLVERS } from './gateway-parts';
+import { DOCUMENT_RULES, PARSE_OPTIONS } from './graphql/document-limits';
+import { createGraphQLErrorFormatter, showStackTraces } from './graphql/format-error';
+import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocket.server';
+import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
 import { GATEWAY_LOGGER, GATEWAY_SETTINGS, MESSAGE_BUS, type GatewaySettings } from './tokens';
 
@@ -27,8 +23,6 @@ export interface GatewayModuleOptions extends GatewaySettings {
   schemaFile?: string | true;
 }
 
-type WsContext = { connectionParams?: Readonly<Record<string, unknown>>; extra: unknown };
-
 @Module({})
 export class GatewayModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {
@@ -36,13 +30,13 @@ export class GatewayModule implements NestModule {
   }
 
   static forRoot(options: GatewayModuleOptions): DynamicModule {
+    const formatError = createGraphQLErrorFormatter(options.logger);
     const shared = [
       { provide: MESSAGE_BUS, useValue: options.bus },
       { provide: GATEWAY_LOGGER, useValue: options.logger },
       { provide: GATEWAY_SETTINGS, useValue: { adminToken: options.adminToken } satisfies GatewaySettings },
-      CoordinatorClient,
-      TasksClient,
-      CollaborationClient,
+      AgentRevocations,
+      ...GATEWAY_PARTS.flatMap((part) => part.clients),
       Authenticator,
     ];
     return {
@@ -51,38 +45,26 @@ export class GatewayModule implements NestModule {
       imports: [
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [Authenticator],
-          useFactory: (authenticator: Authenticator) => ({
+          useFactory: () => ({
             autoSchemaFile: options.schemaFile ?? true,
             sortSchema: true,
-            path: '/graphql',
+            path: GRAPHQL_PATH,
             playground: false,
             introspection: true,
-            formatError: formatGraphQLError,
-            subscriptions: {
-              'graphql-ws': {
-                path: '/graphql',
-                // A websocket carries its token in connectionParams: {"Authorization": "Bearer ..."}.
-                onConnect: async (ctx: WsContext) => {
-                  const params = ctx.connectionParams ?? {};
-                  const header = params.Authorization ?? params.authorization;
-                  try {
-                    (ctx.extra as { actor?: Actor }).actor = await authenticator.authenticate(header);
-                    return true;
-                  } catch {
-                    return false;
-                  }
-                },
-              },
-            },
-            context: (arg: { req?: AuthenticatedRequest; extra?: { actor?: Actor } }) => ({
-              actor: arg.req?.actor ?? arg.extra?.actor,
-            }),
+            // Bounded before anything runs: graphql-js stops parsing at maxTokens; Armor's rules check the rest.
+            parseOptions: PARSE_OPTIONS,
+            validationRules: DOCUMENT_RULES,
+            allowBatchedHttpRequests: false,
+            includeStacktraceInErrorResponses: showStackTraces(),
+            plugins: [serviceCallCostPlugin],
+            formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error),
+            // The websocket is GraphQLWebSocketServer's (frame cap, per-operation authentication).
+            context: (arg: { req?: AuthenticatedRequest }) => ({ actor: arg.req?.actor }),
           }),
         }),
       ],
-      controllers: [HealthController, CoordAgentsController, CoordTasksController, CoordMessagesController, CoordPlansController, CoordDecisionsController],
-      providers: [...shared, ...GATEWAY_RESOLVERS, { provide: APP_FILTER, useClass: RestExceptionFilter }],
+      controllers: GATEWAY_PARTS.flatMap((part) => part.controllers),
+      providers: [...shared, ...GATEWAY_RESOLVERS, GraphQLWebSocketServer, { provide: APP_FILTER, useClass: RestExceptionFilter }],
       exports: shared,
     };
   }

@@ -1,7 +1,7 @@
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { NestFactory } from '@nestjs/core';
 import { printSchema, lexicographicSortSchema } from 'graphql';
-import { GATEWAY_RESOLVERS } from './graphql/resolvers';
+import { GATEWAY_RESOLVERS } from './gateway-parts';
 
 /** The gateway's GraphQL schema as SDL, generated from the code-first resolvers (sorted, as served). */
 export async function printGatewaySchema(): Promise<string> {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { AutocoderError, ErrorCodes, isDecision, type CommandEnvelope, type ErrorBody, type Reply } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, actorLabel, isDecision, type Actor, type CommandEnvelope, type ErrorBody, type Reply } from '@autocoder/contracts';
 import type { Pool } from 'pg';
 
 export interface CommandLogOptions {
@@ -116,9 +116,18 @@ const canonicalJson = (value: unknown): string =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What makes two requests with one command id the same command: the subject and the payload. */
-export const commandFingerprint = (subject: string, payload: unknown): string =>
-  createHash('sha256').update(subject).update('\0').update(canonicalJson(payload ?? null)).digest('hex');
+/**
+ * What makes two requests with one command id the same command: the subject, the payload and the
+ * actor (the same id and payload from someone else is not a retry).
+ */
+export const commandFingerprint = (subject: string, payload: unknown, actor: Actor | undefined): string =>
+  createHash('sha256')
+    .update(subject)
+    .update('\0')
+    .update(canonicalJson(payload ?? null))
+    .update('\0')
+    .update(actor ? actorLabel(actor) : '')
+    .digest('hex');
 
 /**
  * Remembers the answer to every command id, so a retried command gets the first answer and is
@@ -184,7 +193,7 @@ export class CommandLog {
   /** Runs the command once per id, or answers with the answer its id already has. */
   async run<T>(subject: string, envelope: CommandEnvelope, execute: Execute<T>, options: RunOptions<T> = {}): Promise<T> {
     this.redactNowAndThen();
-    const command = { subject, commandId: envelope.commandId, fingerprint: commandFingerprint(subject, envelope.payload) };
+    const command = { subject, commandId: envelope.commandId, fingerprint: commandFingerprint(subject, envelope.payload, envelope.actor) };
     return this.attempt(command, execute, options, null);
   }
 

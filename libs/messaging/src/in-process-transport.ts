@@ -24,7 +24,7 @@ export class InProcessBroker implements MessageBus {
       timer = setTimeout(() => reject(new AutocoderError(ErrorCodes.Unavailable, `${subject} did not answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const reply = (await Promise.race([handler(wire(envelope)), timeout])) as Reply<T>;
+      const reply = (await Promise.race([handler(wireRequest(subject, envelope)), timeout])) as Reply<T>;
       return unwrapReply(wire(reply), subject);
     } finally {
       clearTimeout(timer);
@@ -60,6 +60,18 @@ export class InProcessBroker implements MessageBus {
 }
 
 const wire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+
+/** JSON nested thousands deep overflows JSON.stringify's stack: the caller's input problem, not a crash. */
+const wireRequest = <T>(subject: string, envelope: T): T => {
+  try {
+    return wire(envelope);
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new AutocoderError(ErrorCodes.ValidationFailed, `the request on ${subject} is nested too deeply to send: ${error.message}`);
+    }
+    throw error;
+  }
+};
 
 /** Nest transport strategy that serves a module's @MessagePattern handlers on an InProcessBroker. */
 export class InProcessServer extends Server implements CustomTransportStrategy {

@@ -1,13 +1,20 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGliteSession } from './pglite-session';
+import { PGliteWireServer } from './pglite-wire-server';
 
 export interface EmbeddedPostgres {
-  /** A postgres:// URL any pg client in this process can use. */
+  /** A postgres:// URL any pg client of this user can use (host: the socket's folder). */
   url: string;
   stop(): Promise<void>;
 }
+
+/** pg looks for a server's socket as `<host>/.s.PGSQL.<port>`; the port is the default one. */
+const SOCKET_NAME = '.s.PGSQL.5432';
+/** A socket path holds at most 107 bytes on Linux and 103 on macOS. */
+const MAX_SOCKET_PATH_BYTES = 100;
 
 const isAlive = (pid: number) => {
   try {
@@ -19,12 +26,44 @@ const isAlive = (pid: number) => {
 };
 
 /**
- * Real Postgres compiled to WASM (PGlite), kept under `dataDir` and served on a loopback port so
- * that pg and TypeORM talk to it exactly as to a server. One process may own the folder at a time.
+ * A folder only the user running Autocoder may enter: made 0700 (also when an older version made it
+ * with the usual 0755) and refused when it belongs to someone else.
+ */
+export function ensurePrivateDirectory(path: string) {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const uid = process.getuid?.();
+  const owner = statSync(path).uid;
+  if (uid !== undefined && owner !== uid) {
+    throw new Error(`${path} belongs to user ${owner}, not to the user running Autocoder (${uid}); remove it or use another AUTOCODER_HOME`);
+  }
+  chmodSync(path, 0o700);
+}
+
+/** `<home>/pgsocket`, or a fresh private folder under the temp folder when that path is too long for a socket. */
+function socketDirectory(home: string): { dir: string; temporary: boolean } {
+  const dir = join(home, 'pgsocket');
+  if (Buffer.byteLength(join(dir, SOCKET_NAME)) <= MAX_SOCKET_PATH_BYTES) {
+    ensurePrivateDirectory(dir);
+    return { dir, temporary: false };
+  }
+  const temporary = mkdtempSync(join(tmpdir(), 'autocoder-pg-')); // made 0700 by mkdtemp
+  if (Buffer.byteLength(join(temporary, SOCKET_NAME)) > MAX_SOCKET_PATH_BYTES) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw new Error(`no socket path short enough for the embedded database: ${dir} and ${temporary} are too long; use a shorter AUTOCODER_HOME`);
+  }
+  return { dir: temporary, temporary: true };
+}
+
+/**
+ * Real Postgres compiled to WASM (PGlite), kept under `dataDir` and served on a Unix domain socket so
+ * that pg and TypeORM talk to it exactly as to a server. PGlite accepts any user and password, so the
+ * socket and the data live in folders only this user may enter (0700); there is no TCP port. One
+ * process may own the folder at a time.
  */
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPostgres> {
-  mkdirSync(dataDir, { recursive: true });
-  const lockFile = join(dataDir, '..', 'pgdata.pid');
+  const home = dirname(dataDir);
+  mkdirSync(home, { recursive: true });
+  const lockFile = join(home, 'pgdata.pid');
   try {
     const holder = Number(readFileSync(lockFile, 'utf8'));
     if (holder && holder !== process.pid && isAlive(holder)) {
@@ -35,86 +74,27 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
   }
   writeFileSync(lockFile, String(process.pid));
 
-  const db = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 100 });
-  keepExtendedQueriesWhole((server as unknown as { queryQueue: QueryQueue }).queryQueue);
-  await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
-  return {
-    url,
-    stop: async () => {
-      await server.stop();
-      await db.close();
-      rmSync(lockFile, { force: true });
-    },
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(lockFile, { force: true })];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
-}
+  try {
+    ensurePrivateDirectory(dataDir);
+    const socket = socketDirectory(home);
+    if (socket.temporary) cleanups.push(() => rmSync(socket.dir, { recursive: true, force: true }));
+    const socketPath = join(socket.dir, SOCKET_NAME);
+    // Left behind by an owner killed with SIGKILL; the lock says that owner is gone.
+    rmSync(socketPath, { force: true });
 
-export interface QueuedMessage {
-  handlerId: number;
-  message: Uint8Array;
-  onData: (data: Uint8Array) => void;
-  resolve: (bytes: number) => void;
-  reject: (error: unknown) => void;
-}
-
-export interface QueryQueue {
-  queue: QueuedMessage[];
-  processing: boolean;
-  lastHandlerId: number | null;
-  db: PGlite;
-  processQueue(): Promise<void>;
-  clearQueueForHandler(handlerId: number): void;
-}
-
-/** Extended-protocol messages (Parse, Bind, Describe, Execute, Close, Flush) up to the next Sync. */
-const EXTENDED = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x48]);
-
-/**
- * pglite-socket queues each protocol message on its own, so with several connections one
- * connection's Bind can land on another's unnamed Parse ("bind message supplies 3 parameters, but
- * prepared statement requires 2", or worse, another query run with these parameters). Its queue
- * already keeps to one connection while a transaction is open; this keeps to it until the Sync that
- * ends an extended query as well.
- */
-export function keepExtendedQueriesWhole(queue: QueryQueue) {
-  let midQuery = false;
-  queue.processQueue = async function processQueue(this: QueryQueue) {
-    if (this.processing || this.queue.length === 0) return;
-    this.processing = true;
-    try {
-      while (this.queue.length > 0) {
-        const pinned = this.lastHandlerId !== null && (midQuery || this.db.isInTransaction());
-        const index = pinned ? this.queue.findIndex((q) => q.handlerId === this.lastHandlerId) : 0;
-        if (index === -1) break; // wait for the pinned connection's next message
-        const [item] = this.queue.splice(index, 1);
-        let bytes = 0;
-        try {
-          await this.db.runExclusive(() =>
-            this.db.execProtocolRawStream(item.message, {
-              onRawData: (data: Uint8Array) => {
-                bytes += data.length;
-                item.onData(data);
-              },
-            }),
-          );
-        } catch (error) {
-          item.reject(error);
-          continue;
-        }
-        midQuery = EXTENDED.has(item.message[0]);
-        this.lastHandlerId = item.handlerId;
-        item.resolve(bytes);
-      }
-    } finally {
-      this.processing = false;
-    }
-  };
-  const clear = queue.clearQueueForHandler.bind(queue);
-  queue.clearQueueForHandler = (handlerId: number) => {
-    clear(handlerId);
-    // A connection that went away in the middle of a query must not hold the others back.
-    if (queue.lastHandlerId === handlerId) midQuery = false;
-    void queue.processQueue();
-  };
+    const db = await PGlite.create(dataDir);
+    cleanups.push(() => db.close());
+    const session = new PGliteSession(db);
+    cleanups.push(() => session.close());
+    const server = await PGliteWireServer.listen(session, socketPath);
+    cleanups.push(() => server.close());
+    return { url: `postgres://postgres@${encodeURIComponent(socket.dir)}/postgres`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

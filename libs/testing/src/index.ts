@@ -1,2 +1,3 @@
 export * from './services';
 export * from './decider-spec';
+export * from './host-attacks';

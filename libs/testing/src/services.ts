@@ -30,3 +30,22 @@ export function describeWith(needs: { postgres?: boolean; nats?: boolean; events
 
 /** A fresh Postgres schema name, so suites running side by side never share tables. */
 export const uniqueSchema = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
+
+/**
+ * Drops every schema whose name starts with `prefix` (an installation's event store and every
+ * service's schema), so a suite's clean-up needs no list of the services there are.
+ */
+export async function dropSchemasWithPrefix(prefix: string, databaseUrl = TEST_DATABASE_URL): Promise<string[]> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    const pattern = `${prefix.replace(/[\\_%]/g, (c) => `\\${c}`)}%`;
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [pattern]);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+    const left = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [pattern]);
+    return left.rows.map((r) => r.nspname);
+  } finally {
+    await client.end();
+  }
+}

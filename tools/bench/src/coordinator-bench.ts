@@ -31,7 +31,7 @@
  * The run gets a database of its own (created and dropped on the server of the given URL), so the
  * server's per-database counters (transactions committed) are the run's alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -263,7 +263,7 @@ async function stopCoordinator(c: Coordinator) {
 
 let clockTicks = 100;
 try {
-  clockTicks = Number(require('node:child_process').execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 } catch {
   /* keep 100 */
 }

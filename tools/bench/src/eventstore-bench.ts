@@ -7,6 +7,9 @@
  *  2. batched appends: the same with B events per append  vs  one B-row INSERT per statement.
  *  3. catch-up: a subscribeToAll({ after: null }) reading N stored events  vs  keyset paging
  *     `SELECT ... WHERE id > $1 ORDER BY id LIMIT <page>` over a plain table of N rows.
+ *  4. filtered catch-up: the same subscription asking for one event type of ten (as a projector
+ *     does)  vs  keyset paging `WHERE type = $1 AND id > $2 ORDER BY id` over a plain table with a
+ *     (type, id) index.
  *
  * Order: both tables are first filled (untimed) with N rows and analyzed, the catch-up is read,
  * and the appends then go to a store that already holds N events, as a live one would. (From an
@@ -18,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
-import { PostgresEventStore, type ExpectedRevision, type NewEvent, type RecordedEvent } from '@autocoder/eventstore';
+import { PostgresEventStore, type EventFilter, type ExpectedRevision, type NewEvent, type RecordedEvent } from '@autocoder/eventstore';
 import { uniqueSchema } from '@autocoder/testing';
 import type { BenchContext, BenchRow } from './main';
 
@@ -33,6 +36,8 @@ export interface EventStoreBenchOptions {
   catchUpEvents: number;
   /** Subscription batch size and baseline LIMIT. */
   pageSize: number;
+  /** Event types the stored events are spread over (round robin); the filtered catch-up asks for one. */
+  catchUpTypes: number;
   /** Times each measurement is repeated; the median is reported. */
   rounds: number;
   /** Untimed operations per writer on each path first, so connections and plans exist. */
@@ -48,6 +53,7 @@ export const EVENTSTORE_BENCH_DEFAULTS: EventStoreBenchOptions = {
   batchSize: 100,
   catchUpEvents: 50_000,
   pageSize: 500,
+  catchUpTypes: 10,
   rounds: 3,
   warmupPerWriter: 5,
   phaseTimeoutMs: 120_000,
@@ -127,16 +133,17 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-/** Seconds a fresh subscribeToAll({ after: null }) needs to hand `total` events to a counting handler. */
-async function catchUpWithSubscription(store: PostgresEventStore, total: number, o: EventStoreBenchOptions): Promise<number> {
+/** Seconds a fresh subscribeToAll({ after: null }) needs to hand `total` events (of the filter's types) to a counting handler. */
+async function catchUpWithSubscription(store: PostgresEventStore, total: number, o: EventStoreBenchOptions, filter?: EventFilter): Promise<number> {
   let delivered = 0;
   let lastPosition = 0;
   let reachedEnd!: () => void;
   const reached = new Promise<void>((resolve) => (reachedEnd = resolve));
   const started = performance.now();
-  const subscription = store.subscribeToAll({ after: null, batchSize: o.pageSize }, async (events: RecordedEvent[]) => {
+  const subscription = store.subscribeToAll({ after: null, batchSize: o.pageSize, filter }, async (events: RecordedEvent[]) => {
     for (const e of events) {
       if (e.position <= lastPosition) throw new Error(`subscription went backwards: ${e.position} after ${lastPosition}`);
+      if (filter && !filter.types.includes(e.type)) throw new Error(`filtered subscription delivered a ${e.type}`);
       lastPosition = e.position;
     }
     delivered += events.length;
@@ -157,15 +164,17 @@ async function catchUpWithSubscription(store: PostgresEventStore, total: number,
   return seconds;
 }
 
-/** Seconds keyset paging over the baseline table takes to read all `total` rows on one connection. */
-async function catchUpWithPaging(pool: Pool, table: string, total: number, pageSize: number): Promise<number> {
+/** Seconds keyset paging over the baseline table takes to read all `total` rows (of one type, if given) on one connection. */
+async function catchUpWithPaging(pool: Pool, table: string, total: number, pageSize: number, type?: string): Promise<number> {
   let read = 0;
   let lastId = 0;
   const started = performance.now();
   for (let page = 0; page <= Math.ceil(total / pageSize); page++) {
     const { rows } = await pool.query<{ id: string; payload: unknown }>(
-      `SELECT id, payload FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`,
-      [lastId, pageSize],
+      type === undefined
+        ? `SELECT id, payload FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`
+        : `SELECT id, payload FROM ${table} WHERE type = $3 AND id > $1 ORDER BY id LIMIT $2`,
+      type === undefined ? [lastId, pageSize] : [lastId, pageSize, type],
     );
     if (rows.length === 0) break;
     read += rows.length;
@@ -205,6 +214,8 @@ export async function runEventStoreBench(ctx: BenchContext, overrides: Partial<E
   const schema = uniqueSchema('bench_es');
   const eventsTable = `${schema}.events`;
   const baseline = `${schema}.baseline`;
+  const baselineTyped = `${schema}.baseline_typed`;
+  const kind = (j: number) => `bench.Kind${j % o.catchUpTypes}`;
   // Every writer holds a connection, plus the store's LISTEN connection and a spare.
   const pool = new Pool({
     connectionString: ctx.databaseUrl,
@@ -222,25 +233,34 @@ export async function runEventStoreBench(ctx: BenchContext, overrides: Partial<E
   try {
     const store = (opened = await PostgresEventStore.open({ pool, schema }));
     await pool.query(`CREATE TABLE ${baseline} (id bigserial PRIMARY KEY, payload jsonb NOT NULL)`);
+    // Only for the filtered catch-up: the append baselines keep their single index.
+    await pool.query(`CREATE TABLE ${baselineTyped} (id bigserial PRIMARY KEY, type text NOT NULL, payload jsonb NOT NULL);
+      CREATE INDEX ON ${baselineTyped} (type, id)`);
     const payloadBytes = Buffer.byteLength(baselineJson(makeEvent(0, 0)));
     const rows: BenchRow[] = [];
 
     // Fill both with exactly `catchUpEvents` (untimed), then read them back: benchmark 3.
     let catchUpRow: BenchRow;
+    let filteredRow: BenchRow;
     {
       const total = o.catchUpEvents;
       const fill = 500;
       ctx.log(`storing ${total} events in ${fill}-event appends (untimed), and as many baseline rows`);
       for (let k = 0; k * fill < total; k++) {
-        const batch = Array.from({ length: Math.min(fill, total - k * fill) }, (_, j) => makeEvent(k % o.writers, j));
+        const batch = Array.from({ length: Math.min(fill, total - k * fill) }, (_, j) => ({ ...makeEvent(k % o.writers, j), type: kind(j) }));
         await store.append(`fill-${k}`, batch, 'no_stream');
         await pool.query(insertRows(batch.length), batch.map(baselineJson));
+        await pool.query(
+          `INSERT INTO ${baselineTyped} (type, payload) SELECT * FROM unnest($1::text[], $2::jsonb[])`,
+          [batch.map((e) => e.type), batch.map(baselineJson)],
+        );
       }
       if ((await count(eventsTable)) !== total || (await count(baseline)) !== total) throw new Error('fill: tables not filled to the same size');
       // Same starting line for both: hint bits set, visibility map and statistics fresh. The
       // ANALYZE also makes every session re-plan the store's statements for a table this size.
       await pool.query(`VACUUM (ANALYZE) ${eventsTable}`);
       await pool.query(`VACUUM (ANALYZE) ${baseline}`);
+      await pool.query(`VACUUM (ANALYZE) ${baselineTyped}`);
 
       ctx.log(`catch-up over ${total} stored events, page size ${o.pageSize}, ${o.rounds} rounds`);
       const result = await alternating(
@@ -256,6 +276,24 @@ export async function runEventStoreBench(ctx: BenchContext, overrides: Partial<E
         detail:
           `median of ${o.rounds}, page size ${o.pageSize}, handler only counts; ` +
           `baseline = SELECT id, payload ... WHERE id > $1 ORDER BY id LIMIT ${o.pageSize}, page after page on one connection`,
+      };
+
+      const wanted = kind(3);
+      const ofKind = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${eventsTable} WHERE type = $1`, [wanted])).rows[0].n);
+      ctx.log(`filtered catch-up: the ${ofKind} events of one type in ${o.catchUpTypes} among ${total}, ${o.rounds} rounds`);
+      const filtered = await alternating(
+        o.rounds,
+        ctx.log,
+        async () => ofKind / (await catchUpWithSubscription(store, ofKind, o, { types: [wanted] })),
+        async () => ofKind / (await catchUpWithPaging(pool, baselineTyped, ofKind, o.pageSize, wanted)),
+      );
+      filteredRow = {
+        benchmark: `filtered catch-up, 1 type in ${o.catchUpTypes} of ${total} events`,
+        unit: 'events/s',
+        ...filtered,
+        detail:
+          `median of ${o.rounds}, ${ofKind} events delivered, page size ${o.pageSize}; baseline = SELECT id, payload ... ` +
+          `WHERE type = $1 AND id > $2 ORDER BY id LIMIT ${o.pageSize} over a table with a (type, id) index`,
       };
     }
 
@@ -367,7 +405,7 @@ export async function runEventStoreBench(ctx: BenchContext, overrides: Partial<E
       });
     }
 
-    rows.push(catchUpRow);
+    rows.push(catchUpRow, filteredRow);
     return rows;
   } finally {
     await opened?.close().catch(() => undefined);

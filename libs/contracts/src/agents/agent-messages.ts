@@ -81,7 +81,3 @@ export interface AuthenticatedAgent {
   agentId: string;
   employeeId: string;
 }
-
-export interface RebuildProjectionsResult {
-  projections: { name: string; eventsReplayed: number; rows: number }[];
-}

@@ -5,8 +5,11 @@ export type MessagePosted = {
   data: {
     messageId: string;
     threadId: string;
-    /** Fixed by the thread's first message: every message of a thread names the same project. */
-    projectId: string;
+    /**
+     * The thread's project as of this message: null while the thread has none. The first message that
+     * names a project (or a task, whose project it takes) ties the thread to it for good.
+     */
+    projectId: string | null;
     taskId: string | null;
     senderId: string;
     messageType: string;

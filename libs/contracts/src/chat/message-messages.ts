@@ -1,6 +1,6 @@
 import type { MessagePosted } from './message-events';
 import { z } from 'zod';
-import { uuid } from '../validation';
+import { boundedTimestamp, uuid } from '../validation';
 
 /** A message's payload: a JSON object of at most 64 KiB once serialised. */
 export const MESSAGE_PAYLOAD_MAX_BYTES = 64 * 1024;
@@ -18,12 +18,12 @@ const payload = z.record(z.string(), z.unknown(), { message: 'must be a JSON obj
   }
 });
 
-const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp with a time zone, e.g. 2026-02-08T12:00:00Z' });
+const timestamp = boundedTimestamp();
 
 export const PostMessageInput = z.strictObject({
   threadId: uuid(),
-  /** Required for a thread's first message; later ones may leave it out (it must match if given). */
-  projectId: uuid().optional(),
+  /** Optional: ties a thread without a project to this one; on a thread tied to a project it must match. */
+  projectId: uuid().nullable().optional(),
   taskId: uuid().nullable().optional(),
   senderId: uuid(),
   messageType,

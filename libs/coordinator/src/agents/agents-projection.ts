@@ -1,42 +1,46 @@
 import type { AgentEvent, AgentView } from '@autocoder/contracts';
-import type { RecordedEvent } from '@autocoder/eventstore';
-import type { Projection } from '@autocoder/projections';
+import { FoldBatch, HandlerProjection, type EventHandlers, type Recorded } from '@autocoder/projections';
 import { In, type EntityManager } from 'typeorm';
 import { agentDecider, type AgentState } from './agent';
 import { AgentRow } from './agent-row.entity';
 import { agentViewOfRow } from './agent-view';
 
-const AGENT_EVENTS = new Set(['AgentRegistered', 'AgentProfileUpdated', 'AgentApiKeyRotated', 'AgentHeartbeatReceived', 'AgentMarkedOffline']);
+type AgentsBatch = FoldBatch<AgentState, AgentEvent>;
+const fold = (event: Recorded<AgentEvent>, batch: AgentsBatch) => batch.fold(event.data.agentId, event);
+
+/** Every agent event changes the agent's row: folded with the decider's own `evolve`. */
+export const agentsHandlers: EventHandlers<AgentEvent, AgentsBatch> = {
+  AgentRegistered: fold,
+  AgentProfileUpdated: fold,
+  AgentApiKeyRotated: fold,
+  AgentHeartbeatReceived: fold,
+  AgentMarkedOffline: fold,
+};
 
 /**
  * The agents list. Each row is the agent's state folded with the same `evolve` the decider uses,
  * so the read model cannot drift from the aggregate's own idea of an agent.
  */
-export class AgentsProjection implements Projection<AgentView> {
+export class AgentsProjection extends HandlerProjection<AgentEvent, AgentsBatch, AgentView> {
   readonly name = 'coordinator.agents';
   readonly tables: string[];
+  protected readonly handlers = agentsHandlers;
 
   constructor(schema: string) {
+    super();
     this.tables = [`${schema}.agents`];
   }
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<AgentView[]> {
-    const ours = events.filter((e) => AGENT_EVENTS.has(e.type));
-    if (ours.length === 0) return [];
-    const repo = tx.getRepository(AgentRow);
-    const ids = [...new Set(ours.map((e) => (e.data as { agentId: string }).agentId))];
-    const existing = new Map((await repo.findBy({ agentId: In(ids) })).map((row) => [row.agentId, row]));
+  protected async begin(events: Recorded<AgentEvent>[], tx: EntityManager): Promise<AgentsBatch> {
+    const batch = new FoldBatch(agentDecider.initialState, agentDecider.evolve);
+    const ids = [...new Set(events.map((e) => e.data.agentId))];
+    for (const row of await tx.getRepository(AgentRow).findBy({ agentId: In(ids) })) batch.load(row.agentId, stateOfRow(row), row.revision);
+    return batch;
+  }
 
-    const states = new Map<string, { state: AgentState; revision: number }>();
-    for (const [id, row] of existing) states.set(id, { state: stateOfRow(row), revision: row.revision });
-    for (const event of ours) {
-      const id = (event.data as { agentId: string }).agentId;
-      const current = states.get(id) ?? { state: agentDecider.initialState, revision: -1 };
-      states.set(id, { state: agentDecider.evolve(current.state, { type: event.type, data: event.data } as AgentEvent), revision: event.revision });
-    }
-
-    const rows = [...states.values()].flatMap(({ state, revision }) => (state.exists ? [rowOfState(state, revision)] : []));
-    await repo.save(rows);
+  protected async finish(batch: AgentsBatch, tx: EntityManager): Promise<AgentView[]> {
+    const rows = [...batch.states.values()].flatMap(({ state, revision }) => (state.exists ? [rowOfState(state, revision)] : []));
+    await tx.getRepository(AgentRow).save(rows);
     return rows.map(agentViewOfRow);
   }
 }

@@ -5,7 +5,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export class MessageRow {
   @PrimaryColumn({ name: 'message_id', type: 'uuid' }) messageId!: string;
   @Column({ name: 'thread_id', type: 'uuid' }) threadId!: string;
-  @Column({ name: 'project_id', type: 'uuid' }) projectId!: string;
+  /** The thread's project; null while the thread has none (a later tie files the row under it too). */
+  @Column({ name: 'project_id', type: 'uuid', nullable: true }) projectId!: string | null;
   @Column({ name: 'task_id', type: 'uuid', nullable: true }) taskId!: string | null;
   @Column({ name: 'sender_id', type: 'uuid' }) senderId!: string;
   @Column({ name: 'message_type', type: 'text' }) messageType!: string;

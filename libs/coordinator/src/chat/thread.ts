@@ -9,7 +9,7 @@ export type ThreadCommand = {
   data: {
     messageId: string;
     threadId: string;
-    /** Null: the message names no project, which only a thread's later messages may do. */
+    /** Null: the message names no project (the thread keeps the one it has, or stays without). */
     projectId: string | null;
     taskId: string | null;
     /**
@@ -30,8 +30,8 @@ export type ThreadState =
   | {
       exists: true;
       threadId: string;
-      /** Fixed by the first message. */
-      projectId: string;
+      /** Null until a message ties the thread to a project (by naming it or a task of it); then fixed. */
+      projectId: string | null;
       lastPostedAt: string;
       messageCount: number;
     };
@@ -53,27 +53,23 @@ export function decideThread(command: ThreadCommand, state: ThreadState): Thread
       if (c.actor.kind === 'agent' && c.senderId !== c.actor.employeeId) {
         return fail(ErrorCodes.Forbidden, `this API key belongs to employee ${c.actor.employeeId}; it may not post as sender ${c.senderId}`);
       }
-      let projectId: string;
-      if (state.exists) {
-        if (c.projectId !== null && c.projectId !== state.projectId) {
-          return fail(
-            ErrorCodes.Conflict,
-            `thread ${c.threadId} belongs to project ${state.projectId}; it cannot take a message for project ${c.projectId} (start a new thread for that project)`,
-          );
-        }
-        projectId = state.projectId;
-      } else {
-        if (c.projectId === null) {
-          const why = `is required for the first message of a thread: thread ${c.threadId} does not exist yet`;
-          return fail(ErrorCodes.ValidationFailed, `invalid message: projectId: ${why}`, [{ path: 'projectId', message: why }]);
-        }
-        projectId = c.projectId;
+      const threadProject = state.exists ? state.projectId : null;
+      if (threadProject !== null && c.projectId !== null && c.projectId !== threadProject) {
+        return fail(
+          ErrorCodes.Conflict,
+          `thread ${c.threadId} belongs to project ${threadProject}; it cannot take a message for project ${c.projectId} ` +
+            '(start a new thread for that project)',
+        );
       }
+      let projectId = threadProject ?? c.projectId;
       if (c.taskId !== null) {
         if (c.taskProjectId === null) return fail(ErrorCodes.NotFound, `task ${c.taskId} does not exist`);
-        if (c.taskProjectId !== projectId) {
-          return fail(ErrorCodes.Conflict, `task ${c.taskId} belongs to project ${c.taskProjectId}, not to project ${projectId} of thread ${c.threadId}`);
+        if (projectId !== null && c.taskProjectId !== projectId) {
+          const whose = threadProject !== null ? `project ${projectId} of thread ${c.threadId}` : `project ${projectId}, which this message names`;
+          return fail(ErrorCodes.Conflict, `task ${c.taskId} belongs to project ${c.taskProjectId}, not to ${whose}`);
         }
+        // A task ties a thread without a project to the task's project.
+        projectId = c.taskProjectId;
       }
       return [
         {
@@ -97,9 +93,10 @@ export function decideThread(command: ThreadCommand, state: ThreadState): Thread
 export function evolveThread(state: ThreadState, event: ThreadEvent): ThreadState {
   switch (event.type) {
     case 'MessagePosted': {
+      // A message carries the thread's project as of that message: the first one naming it ties the thread.
       const { threadId, projectId, postedAt } = event.data;
       return state.exists
-        ? { ...state, lastPostedAt: postedAt, messageCount: state.messageCount + 1 }
+        ? { ...state, projectId: state.projectId ?? projectId, lastPostedAt: postedAt, messageCount: state.messageCount + 1 }
         : { exists: true, threadId, projectId, lastPostedAt: postedAt, messageCount: 1 };
     }
   }

@@ -1,21 +1,39 @@
-import type { RecordedEvent } from '@autocoder/eventstore';
-import type { Projection } from '@autocoder/projections';
+import { HandlerProjection, type DomainEvent, type EventHandlers, type Recorded } from '@autocoder/projections';
 import { In, type EntityManager } from 'typeorm';
 import type { DocumentState, ExistingDocument } from './document';
 import type { DocumentRevisionRow, DocumentRow } from './document-row.entity';
 import { documentRowOfState, documentStateOfRow, revisionRowOfState } from './document-view';
 
+/** The documents one batch touches, folded event by event, and a revision row per event. */
+export class DocumentsBatch<E extends DomainEvent> {
+  readonly states = new Map<string, DocumentState>();
+  readonly revisions: DocumentRevisionRow[] = [];
+
+  constructor(
+    private readonly evolve: (state: DocumentState, event: E) => DocumentState,
+    private readonly RevisionRow: new () => DocumentRevisionRow,
+  ) {}
+
+  fold(id: string, event: Recorded<E>) {
+    const next = this.evolve(this.states.get(id) ?? { exists: false }, { type: event.type, data: event.data } as E);
+    this.states.set(id, next);
+    if (next.exists) this.revisions.push(revisionRowOfState(this.RevisionRow, next));
+  }
+}
+
 /** What the projection needs to know about one kind of document (plans, decisions). */
-export interface DocumentProjectionKind {
+export interface DocumentProjectionKind<E extends DomainEvent> {
   /** Projection (checkpoint) name, e.g. `coordinator.plans`. */
   name: string;
   table: string;
   revisionsTable: string;
   Row: new () => DocumentRow;
   RevisionRow: new () => DocumentRevisionRow;
-  eventTypes: ReadonlySet<string>;
-  idOf(data: unknown): string;
-  evolve(state: DocumentState, event: { type: string; data: unknown }): DocumentState;
+  /** One handler per event of the kind's union. */
+  handlers: EventHandlers<E, DocumentsBatch<E>>;
+  /** The document an event belongs to, to load the batch's rows in one query. */
+  idOf(event: Recorded<E>): string;
+  evolve(state: DocumentState, event: E): DocumentState;
 }
 
 /**
@@ -23,36 +41,32 @@ export interface DocumentProjectionKind {
  * per event). Rows are folded with the decider's own `evolve`, and each revision row is the state
  * right after its event, so a rebuild from event zero writes the same rows.
  */
-export class DocumentsProjection implements Projection<ExistingDocument> {
+export class DocumentsProjection<E extends DomainEvent> extends HandlerProjection<E, DocumentsBatch<E>, ExistingDocument> {
   readonly name: string;
   readonly tables: string[];
+  protected readonly handlers: EventHandlers<E, DocumentsBatch<E>>;
 
   constructor(
-    private readonly kind: DocumentProjectionKind,
+    private readonly kind: DocumentProjectionKind<E>,
     schema: string,
   ) {
+    super();
     this.name = kind.name;
+    this.handlers = kind.handlers;
     this.tables = [`${schema}.${kind.revisionsTable}`, `${schema}.${kind.table}`];
   }
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<ExistingDocument[]> {
-    const { Row, RevisionRow, eventTypes, idOf, evolve } = this.kind;
-    const ours = events.filter((e) => eventTypes.has(e.type));
-    if (ours.length === 0) return [];
-    const rows = tx.getRepository(Row);
-    const ids = [...new Set(ours.map((e) => idOf(e.data)))];
-    const states = new Map<string, DocumentState>();
-    for (const row of await rows.findBy({ id: In(ids) })) states.set(row.id, documentStateOfRow(row));
-    const revisions: DocumentRevisionRow[] = [];
-    for (const event of ours) {
-      const id = idOf(event.data);
-      const next = evolve(states.get(id) ?? { exists: false }, { type: event.type, data: event.data });
-      states.set(id, next);
-      if (next.exists) revisions.push(revisionRowOfState(RevisionRow, next));
-    }
-    const changed = [...states.values()].filter((s): s is ExistingDocument => s.exists);
-    await rows.save(changed.map((s) => documentRowOfState(Row, s)));
-    if (revisions.length) await tx.getRepository(RevisionRow).upsert(revisions, ['id', 'revision']);
+  protected async begin(events: Recorded<E>[], tx: EntityManager): Promise<DocumentsBatch<E>> {
+    const batch = new DocumentsBatch<E>(this.kind.evolve, this.kind.RevisionRow);
+    const ids = [...new Set(events.map((e) => this.kind.idOf(e)))];
+    for (const row of await tx.getRepository(this.kind.Row).findBy({ id: In(ids) })) batch.states.set(row.id, documentStateOfRow(row));
+    return batch;
+  }
+
+  protected async finish(batch: DocumentsBatch<E>, tx: EntityManager): Promise<ExistingDocument[]> {
+    const changed = [...batch.states.values()].filter((s): s is ExistingDocument => s.exists);
+    await tx.getRepository(this.kind.Row).save(changed.map((s) => documentRowOfState(this.kind.Row, s)));
+    if (batch.revisions.length) await tx.getRepository(this.kind.RevisionRow).upsert(batch.revisions, ['id', 'revision']);
     return changed;
   }
 }

@@ -21,7 +21,7 @@ import type { DocumentProjectionKind } from './documents-projection';
 import type { DocumentKind } from './documents-service';
 import { planDecider, type PlanCommand } from './plan';
 
-export const planKind: DocumentKind<PlanCommand, PlanView> & DocumentProjectionKind = {
+export const planKind: DocumentKind<PlanCommand, PlanView> & DocumentProjectionKind<PlanEvent> = {
   noun: 'plan',
   idKey: 'planId',
   streamName: planStreamName,
@@ -37,12 +37,15 @@ export const planKind: DocumentKind<PlanCommand, PlanView> & DocumentProjectionK
   revisionsTable: 'plan_revisions',
   Row: PlanRow,
   RevisionRow: PlanRevisionRow,
-  eventTypes: new Set<PlanEvent['type']>(['PlanCreated', 'PlanRevised']),
-  idOf: (data) => (data as { planId: string }).planId,
-  evolve: (state, event) => planDecider.evolve(state, event as PlanEvent),
+  handlers: {
+    PlanCreated: (e, batch) => batch.fold(e.data.planId, e),
+    PlanRevised: (e, batch) => batch.fold(e.data.planId, e),
+  },
+  idOf: (e) => e.data.planId,
+  evolve: planDecider.evolve,
 };
 
-export const decisionKind: DocumentKind<DecisionCommand, DecisionView> & DocumentProjectionKind = {
+export const decisionKind: DocumentKind<DecisionCommand, DecisionView> & DocumentProjectionKind<DecisionEvent> = {
   noun: 'decision',
   idKey: 'decisionId',
   streamName: decisionStreamName,
@@ -58,7 +61,10 @@ export const decisionKind: DocumentKind<DecisionCommand, DecisionView> & Documen
   revisionsTable: 'decision_revisions',
   Row: DecisionRow,
   RevisionRow: DecisionRevisionRow,
-  eventTypes: new Set<DecisionEvent['type']>(['DecisionRecorded', 'DecisionRevised']),
-  idOf: (data) => (data as { decisionId: string }).decisionId,
-  evolve: (state, event) => decisionDecider.evolve(state, event as DecisionEvent),
+  handlers: {
+    DecisionRecorded: (e, batch) => batch.fold(e.data.decisionId, e),
+    DecisionRevised: (e, batch) => batch.fold(e.data.decisionId, e),
+  },
+  idOf: (e) => e.data.decisionId,
+  evolve: decisionDecider.evolve,
 };

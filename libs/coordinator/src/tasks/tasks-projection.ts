@@ -1,23 +1,23 @@
 import type { TaskEvent, TaskView } from '@autocoder/contracts';
-import type { RecordedEvent } from '@autocoder/eventstore';
-import type { Projection } from '@autocoder/projections';
+import { FoldBatch, HandlerProjection, type EventHandlers, type Recorded } from '@autocoder/projections';
 import { In, type EntityManager } from 'typeorm';
 import { taskDecider, type TaskState } from './task';
 import { TaskRow } from './task-row.entity';
 import { taskRowOfState, taskStateOfRow, taskViewOfState } from './task-view';
 
+type TasksBatch = FoldBatch<TaskState, TaskEvent>;
 type Existing = Extract<TaskState, { exists: true }>;
+const fold = (event: Recorded<TaskEvent>, batch: TasksBatch) => batch.fold(event.data.taskId, event);
 
-/** Every event type of the task aggregate: the projection folds exactly these. */
-const TASK_EVENT_TYPES: Record<TaskEvent['type'], true> = {
-  TaskCreated: true,
-  TaskClaimed: true,
-  LeaseExtended: true,
-  TaskReleased: true,
-  TaskStatusChanged: true,
-  LeaseExpired: true,
+/** Every task event changes the task's row: folded with the decider's own `evolve`. */
+export const tasksHandlers: EventHandlers<TaskEvent, TasksBatch> = {
+  TaskCreated: fold,
+  TaskClaimed: fold,
+  LeaseExtended: fold,
+  TaskReleased: fold,
+  TaskStatusChanged: fold,
+  LeaseExpired: fold,
 };
-const isTaskEvent = (event: RecordedEvent): boolean => Object.hasOwn(TASK_EVENT_TYPES, event.type);
 
 /** The tasks table's columns, each with the TaskRow field it holds. */
 const COLUMNS: Record<string, keyof TaskRow> = {
@@ -45,29 +45,25 @@ const COLUMNS: Record<string, keyof TaskRow> = {
 const columns = Object.keys(COLUMNS);
 
 /** The tasks list, folded with the decider's own `evolve` so it cannot drift from the aggregate. */
-export class TasksProjection implements Projection<TaskView> {
+export class TasksProjection extends HandlerProjection<TaskEvent, TasksBatch, TaskView> {
   readonly name = 'coordinator.tasks';
   readonly tables: string[];
+  protected readonly handlers = tasksHandlers;
 
   constructor(private readonly schema: string) {
+    super();
     this.tables = [`${schema}.tasks`];
   }
 
-  async apply(events: RecordedEvent[], tx: EntityManager): Promise<TaskView[]> {
-    const ours = events.filter(isTaskEvent);
-    if (ours.length === 0) return [];
-    const ids = [...new Set(ours.map((e) => (e.data as { taskId: string }).taskId))];
-    const states = new Map<string, { state: TaskState; revision: number }>();
-    for (const row of await tx.getRepository(TaskRow).findBy({ taskId: In(ids) })) {
-      states.set(row.taskId, { state: taskStateOfRow(row), revision: row.revision });
-    }
-    for (const event of ours) {
-      const id = (event.data as { taskId: string }).taskId;
-      const current = states.get(id) ?? { state: taskDecider.initialState, revision: -1 };
-      const state = taskDecider.evolve(current.state, { type: event.type, data: event.data } as TaskEvent);
-      states.set(id, { state, revision: event.revision });
-    }
-    const existing = [...states.values()].filter((s): s is { state: Existing; revision: number } => s.state.exists);
+  protected async begin(events: Recorded<TaskEvent>[], tx: EntityManager): Promise<TasksBatch> {
+    const batch = new FoldBatch(taskDecider.initialState, taskDecider.evolve);
+    const ids = [...new Set(events.map((e) => e.data.taskId))];
+    for (const row of await tx.getRepository(TaskRow).findBy({ taskId: In(ids) })) batch.load(row.taskId, taskStateOfRow(row), row.revision);
+    return batch;
+  }
+
+  protected async finish(batch: TasksBatch, tx: EntityManager): Promise<TaskView[]> {
+    const existing = [...batch.states.values()].filter((s): s is { state: Existing; revision: number } => s.state.exists);
     await this.upsert(existing.map(({ state, revision }) => taskRowOfState(state, revision)), tx);
     return existing.map(({ state, revision }) => taskViewOfState(state, revision));
   }
@@ -85,3 +81,4 @@ export class TasksProjection implements Projection<TaskView> {
     );
   }
 }
+

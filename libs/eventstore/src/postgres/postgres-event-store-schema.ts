@@ -28,17 +28,33 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
   CONSTRAINT events_stream_revision_key UNIQUE (stream_id, revision)
 );
 
+-- Added to stores created before them. Looked up first: ALTER TABLE and CREATE INDEX lock the table
+-- even when there is nothing to do, and every start of every instance runs this.
+DO $ddl$ BEGIN
+  -- Which append wrote the event (its first revision and its number of events), so that only the
+  -- very batch is a duplicate, never a part of it. Null on events stored before these columns.
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = '${s}.events'::regclass AND attname = 'batch_size' AND NOT attisdropped) THEN
+    ALTER TABLE ${s}.events ADD COLUMN batch_first_revision bigint, ADD COLUMN batch_size int;
+  END IF;
+  -- Reads filtered by event type (projectors read only the types they handle) walk this index.
+  IF to_regclass('${s}.events_type_position') IS NULL THEN
+    CREATE INDEX events_type_position ON ${s}.events (type, position);
+  END IF;
+END $ddl$;
+
 CREATE OR REPLACE FUNCTION ${s}.append_events(p_stream text, p_expected text, p_events jsonb)
 RETURNS TABLE (outcome text, current_revision bigint, last_position bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_count int := jsonb_array_length(p_events);
   v_current bigint;
-  v_existing int;
-  v_existing_here int;
+  v_existing int := 0;
+  v_exact boolean := true;
+  v_first_rev bigint;
   v_rev bigint;
   v_pos bigint;
-  v_id uuid;
+  v_x jsonb;
+  v_n int;
   v_found record;
 BEGIN
   -- One appender at a time, held until commit: positions are handed out in commit order, so a
@@ -48,21 +64,34 @@ BEGIN
 
   -- One unique-index probe per id. (A set-based IN (...) gets a cached generic plan that, made
   -- while the table was small, keeps scanning it whole under this lock once it has grown.)
-  v_existing := 0;
-  v_existing_here := 0;
-  FOR v_id IN SELECT (x->>'id')::uuid FROM jsonb_array_elements(p_events) x LOOP
-    SELECT e.stream_id, e.revision, e.position INTO v_found FROM ${s}.events e WHERE e.event_id = v_id;
+  -- A batch whose ids are all stored is a duplicate only when it is the very batch one append stored
+  -- (not a part of it): in this stream, at consecutive revisions in this order, with the same type,
+  -- data (jsonb equality) and metadata.commandId (absent = null). Any other overlap is a conflict.
+  -- (The client refuses an id twice in one batch before calling.)
+  -- An integer loop over the array: no query (and portal) per call just to walk the batch.
+  FOR v_n IN 1 .. v_count LOOP
+    v_x := p_events -> (v_n - 1);
+    SELECT e.stream_id, e.revision, e.position, e.type, e.data, e.metadata->'commandId' AS command_id, e.batch_first_revision, e.batch_size
+      INTO v_found FROM ${s}.events e WHERE e.event_id = (v_x->>'id')::uuid;
     IF FOUND THEN
       v_existing := v_existing + 1;
-      IF v_found.stream_id = p_stream THEN
-        v_existing_here := v_existing_here + 1;
-        v_rev := greatest(v_rev, v_found.revision);
-        v_pos := greatest(v_pos, v_found.position);
-      END IF;
+      IF v_n = 1 THEN v_first_rev := v_found.revision; END IF;
+      v_exact := v_exact
+        -- the whole append it was part of, from its first event (unknown for events stored before)
+        AND (v_found.batch_size IS NULL OR (v_found.batch_first_revision = v_first_rev AND v_found.batch_size = v_count))
+        AND v_found.stream_id = p_stream
+        AND v_found.revision = v_first_rev + v_n - 1
+        AND v_found.type = v_x->>'type'
+        AND v_found.data = v_x->'data'
+        AND coalesce(v_found.command_id, 'null'::jsonb) = coalesce(v_x->'metadata'->'commandId', 'null'::jsonb);
+      v_rev := v_found.revision;
+      v_pos := v_found.position;
+    ELSE
+      v_exact := false;
     END IF;
   END LOOP;
   IF v_existing > 0 THEN
-    IF v_existing = v_count AND v_existing_here = v_count THEN
+    IF v_exact THEN
       RETURN QUERY SELECT 'duplicate'::text, v_rev, v_pos;
     ELSE
       RETURN QUERY SELECT 'event_id_conflict'::text, NULL::bigint, NULL::bigint;
@@ -87,8 +116,9 @@ BEGIN
   END IF;
 
   WITH inserted AS (
-    INSERT INTO ${s}.events (event_id, stream_id, revision, type, data, metadata)
-    SELECT (t.x->>'id')::uuid, p_stream, coalesce(v_current, -1) + t.n, t.x->>'type', t.x->'data', t.x->'metadata'
+    INSERT INTO ${s}.events (event_id, stream_id, revision, type, data, metadata, batch_first_revision, batch_size)
+    SELECT (t.x->>'id')::uuid, p_stream, coalesce(v_current, -1) + t.n, t.x->>'type', t.x->'data', t.x->'metadata',
+           coalesce(v_current, -1) + 1, v_count
       FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(x, n)
      ORDER BY t.n
     RETURNING revision, position

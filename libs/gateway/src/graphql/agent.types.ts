@@ -64,15 +64,3 @@ export class AgentFilter {
   @Field(() => ID, { nullable: true }) ownerEmployeeId?: string;
   @Field(() => Int, { nullable: true, description: 'Most agents in the answer: 1 to 1000, default 500.' }) limit?: number;
 }
-
-@ObjectType()
-export class ProjectionRebuild {
-  @Field() name!: string;
-  @Field(() => Int) eventsReplayed!: number;
-  @Field(() => Int) rows!: number;
-}
-
-@ObjectType()
-export class RebuildProjectionsPayload {
-  @Field(() => [ProjectionRebuild]) projections!: ProjectionRebuild[];
-}

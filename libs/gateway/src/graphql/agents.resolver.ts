@@ -8,7 +8,6 @@ import {
   AgentHeartbeatInput,
   AgentHeartbeatPayload,
   AgentType,
-  RebuildProjectionsPayload,
   RegisterAgentInput,
   RegisterAgentPayload,
 } from './agent.types';
@@ -20,7 +19,7 @@ export interface GraphQLContext {
 
 const AGENT_UPDATED = 'agentUpdated';
 
-const actorOf = (ctx: GraphQLContext): Actor => {
+export const actorOf = (ctx: GraphQLContext): Actor => {
   if (!ctx.actor) throw new AutocoderError(ErrorCodes.Unauthenticated, 'a valid bearer token is required');
   return ctx.actor;
 };
@@ -76,11 +75,6 @@ export class AgentsResolver implements OnModuleDestroy {
     @Args('commandId', { type: () => ID, nullable: true }) commandId?: string,
   ) {
     return this.coordinator.agentHeartbeat(actorOf(ctx), defined(input), commandId);
-  }
-
-  @Mutation(() => RebuildProjectionsPayload, { description: 'Admin only. Empties the read models and replays every event.' })
-  rebuildProjections(@Context() ctx: GraphQLContext) {
-    return this.coordinator.rebuildProjections(actorOf(ctx));
   }
 
   @Subscription(() => AgentType, {

@@ -5,7 +5,11 @@ import { JSONObjectScalar } from './json.scalar';
 export class MessageType {
   @Field(() => ID) messageId!: string;
   @Field(() => ID) threadId!: string;
-  @Field(() => ID, { description: "The thread's project, fixed by its first message." }) projectId!: string;
+  @Field(() => ID, {
+    nullable: true,
+    description: "The thread's project: null until a message ties the thread to one (then its earlier messages show it too).",
+  })
+  projectId!: string | null;
   @Field(() => ID, { nullable: true }) taskId!: string | null;
   @Field(() => ID) senderId!: string;
   @Field({ description: 'A short code, e.g. task_update.' }) messageType!: string;
@@ -26,7 +30,7 @@ export class MessageFilter {
 @InputType()
 export class PostMessageInput {
   @Field(() => ID) threadId!: string;
-  @Field(() => ID, { nullable: true, description: "Required for a thread's first message; must match the thread's project if given later." })
+  @Field(() => ID, { nullable: true, description: "Ties a thread without a project to this one; must match the thread's project once it has one." })
   projectId?: string;
   @Field(() => ID, { nullable: true }) taskId?: string;
   @Field(() => ID, { description: "Agents post only as their own employee id; the admin as anyone." }) senderId!: string;

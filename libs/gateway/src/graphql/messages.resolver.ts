@@ -14,7 +14,7 @@ export const actorOf = (ctx: GraphQLContext): Actor => {
 };
 /** Drops nulls GraphQL passes for omitted optional fields, so the contract defaults apply. */
 export const defined = (input: object | undefined | null) => Object.fromEntries(Object.entries(input ?? {}).filter(([, v]) => v !== undefined && v !== null));
-export const commandIdArg = { type: () => ID, nullable: true, description: 'A UUID naming this command: a retry with it gets the first answer.' };
+export const commandIdArg = { type: () => ID, nullable: true, description: 'A key naming this command (a UUID or any 1-255 visible ASCII characters): a retry with it gets the first answer.' };
 
 type MessagePostedArgs = { threadId?: string | null; projectId?: string | null; taskId?: string | null };
 

@@ -29,7 +29,8 @@ export class PlansResolver {
     return this.client.revisePlan(actorOf(ctx), defined(input), commandId);
   }
 
-  @ResolveField(() => [DocumentRevisionType], { description: 'Every revision, oldest first.' })
+  // One service call per plan when listed: what the document cost model counts (service-call-cost.ts).
+  @ResolveField(() => [DocumentRevisionType], { description: 'Every revision, oldest first.', complexity: 1 })
   async revisions(@Context() ctx: GraphQLContext, @Parent() plan: PlanView): Promise<DocumentRevisionView[]> {
     return plan.revisions ?? (await this.client.getPlan(actorOf(ctx), plan.planId)).revisions ?? [];
   }
@@ -59,7 +60,7 @@ export class DecisionsResolver {
     return this.client.reviseDecision(actorOf(ctx), defined(input), commandId);
   }
 
-  @ResolveField(() => [DocumentRevisionType], { description: 'Every revision, oldest first.' })
+  @ResolveField(() => [DocumentRevisionType], { description: 'Every revision, oldest first.', complexity: 1 })
   async revisions(@Context() ctx: GraphQLContext, @Parent() decision: DecisionView): Promise<DocumentRevisionView[]> {
     return decision.revisions ?? (await this.client.getDecision(actorOf(ctx), decision.decisionId)).revisions ?? [];
   }

@@ -23,7 +23,7 @@ const matches = (task: TaskView, filter?: TaskFilter | null) =>
     (!filter.specialization || task.requiredSpecializationCode === filter.specialization) &&
     (!filter.assigneeId || task.assigneeId === filter.assigneeId));
 
-const commandIdArg = { type: () => ID, nullable: true, description: 'A UUID naming this command: a retry with it gets the first answer.' };
+const commandIdArg = { type: () => ID, nullable: true, description: 'A key naming this command (a UUID or any 1-255 visible ASCII characters): a retry with it gets the first answer.' };
 
 @Resolver(() => TaskType)
 export class TasksResolver implements OnModuleDestroy {

@@ -24,7 +24,7 @@ export function queryFilter(query: Record<string, unknown>, what: string): Recor
 export class CoordMessagesController {
   constructor(private readonly collaboration: CollaborationClient) {}
 
-  /** {"thread_id","sender_id","message_type","payload"}, plus project_id (required to start a thread) and an optional task_id. */
+  /** {"thread_id","sender_id","message_type","payload"}, plus an optional project_id and task_id (either ties a thread to a project). */
   @Post()
   @HttpCode(200)
   async post(@Req() req: AuthenticatedRequest, @Body() payload: unknown, @Headers('idempotency-key') commandId?: string) {

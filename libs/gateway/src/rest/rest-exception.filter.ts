@@ -1,5 +1,5 @@
 import { AutocoderError, ErrorCodes, httpStatusOf, type ErrorBody } from '@autocoder/contracts';
-import type { Logger } from '@autocoder/platform';
+import { currentCorrelationId, type Logger } from '@autocoder/platform';
 import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
 import { GATEWAY_LOGGER } from '../tokens';
@@ -29,13 +29,8 @@ export class RestExceptionFilter implements ExceptionFilter {
       }
       return [httpStatusOf(exception.code), body];
     }
-    const type = (exception as { type?: string })?.type;
-    if (type === 'entity.too.large') {
-      return [413, { code: ErrorCodes.PayloadTooLarge, message: 'the request body is larger than the 1 MiB limit' }];
-    }
-    if (type === 'entity.parse.failed') {
-      return [400, { code: ErrorCodes.ValidationFailed, message: 'the request body is not valid JSON' }];
-    }
+    const parserFailure = bodyParserFailure(exception);
+    if (parserFailure) return parserFailure;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       // Nest hands body-parser's JSON SyntaxError over as a 400 carrying its message.
@@ -45,6 +40,30 @@ export class RestExceptionFilter implements ExceptionFilter {
       const code = status === 404 ? ErrorCodes.NotFound : status === 413 ? ErrorCodes.PayloadTooLarge : status < 500 ? ErrorCodes.ValidationFailed : ErrorCodes.Internal;
       return [status, { code, message: exception.message }];
     }
-    return [500, { code: ErrorCodes.Internal, message: 'internal error; the gateway log has it under this request\'s correlation id' }];
+    return [500, { code: ErrorCodes.Internal, message: `internal error; the gateway log has it under correlation id ${currentCorrelationId() ?? 'unknown'}` }];
+  }
+}
+
+/**
+ * body-parser's errors (http-errors with a `type`) are the client's: each gets a 4xx saying what was
+ * wrong with the body, never a 500 and never an empty body handed on to the route.
+ */
+function bodyParserFailure(exception: unknown): [number, ErrorBody] | null {
+  const { type, status, message, expose } = (exception ?? {}) as { type?: unknown; status?: unknown; message?: unknown; expose?: unknown };
+  // http-errors mark theirs with `expose`; body-parser adds a `type` to most (not to a failed gunzip).
+  if (typeof status !== 'number' || (typeof type !== 'string' && typeof expose !== 'boolean') || exception instanceof HttpException) return null;
+  switch (type) {
+    case 'entity.too.large':
+      return [413, { code: ErrorCodes.PayloadTooLarge, message: 'the request body is larger than the 1 MiB limit' }];
+    case 'entity.parse.failed':
+      return [400, { code: ErrorCodes.ValidationFailed, message: 'the request body is not valid JSON' }];
+    case 'charset.unsupported':
+      return [415, { code: ErrorCodes.UnsupportedMediaType, message: `${String(message)}: send UTF-8 JSON (content-type: application/json; charset=utf-8)` }];
+    case 'encoding.unsupported':
+      return [415, { code: ErrorCodes.UnsupportedMediaType, message: `${String(message)}: send it uncompressed, or as gzip, deflate or br` }];
+    default:
+      // Aborted or truncated bodies, a length that does not match, a compressed body that does not decompress.
+      if (status >= 400 && status < 500) return [status, { code: ErrorCodes.ValidationFailed, message: `the request body could not be read: ${String(message)}` }];
+      return null;
   }
 }

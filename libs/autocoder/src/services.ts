@@ -1,0 +1,5 @@
+import { coordinatorService } from '@autocoder/coordinator';
+import type { RunningService, ServiceDefinition } from '@autocoder/service';
+
+/** Every service `npm start` runs in one process, in start order. A new context adds its line here. */
+export const SERVICES: readonly ServiceDefinition<RunningService>[] = [coordinatorService];

@@ -1,0 +1,38 @@
+import type { Provider, Type } from '@nestjs/common';
+import { CollaborationClient } from './collaboration-client';
+import { CoordinatorClient } from './coordinator-client';
+import { AgentsResolver } from './graphql/agents.resolver';
+import { MessagesResolver } from './graphql/messages.resolver';
+import { DecisionsResolver, PlansResolver } from './graphql/planning.resolver';
+import { TasksResolver } from './graphql/tasks.resolver';
+import { OperationsResolver } from './operations/operations.resolver';
+import { ServicesClient } from './operations/services-client';
+import { CoordAgentsController } from './rest/coord-agents.controller';
+import { CoordMessagesController } from './rest/coord-messages.controller';
+import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
+import { CoordTasksController } from './rest/coord-tasks.controller';
+import { HealthController } from './rest/health.controller';
+import { TasksClient } from './tasks-client';
+
+/** What the gateway serves for one context: its bus clients, REST controllers and GraphQL resolvers. */
+export interface GatewayPart {
+  name: string;
+  clients: Provider[];
+  controllers: Type<unknown>[];
+  resolvers: Type<unknown>[];
+}
+
+const operations: GatewayPart = { name: 'operations', clients: [ServicesClient], controllers: [HealthController], resolvers: [OperationsResolver] };
+
+const coordinator: GatewayPart = {
+  name: 'coordinator',
+  clients: [CoordinatorClient, TasksClient, CollaborationClient],
+  controllers: [CoordAgentsController, CoordTasksController, CoordMessagesController, CoordPlansController, CoordDecisionsController],
+  resolvers: [AgentsResolver, TasksResolver, MessagesResolver, PlansResolver, DecisionsResolver],
+};
+
+/** Every part the gateway serves; a new context adds its part (a folder of its own) here. */
+export const GATEWAY_PARTS: readonly GatewayPart[] = [operations, coordinator];
+
+/** Every GraphQL resolver; the schema printer uses the same list. */
+export const GATEWAY_RESOLVERS = GATEWAY_PARTS.flatMap((part) => part.resolvers);
