@@ -86,11 +86,47 @@ export const httpStatusOf = (code: ErrorCode): number =>
   })[code];
 
 /**
- * Codes that say nothing about the command itself, only that it could not be carried out now (a
- * conflict that outlasted its retries, a service that did not answer, a crash): the same command may
- * succeed when sent again with the same id. Every other code is a decision and stays the answer.
+ * What a command that failed with a code leaves behind for its command id. `decision`: the service
+ * decided (bad input, not allowed, the task's state says no): that is the command's answer, kept,
+ * and a retry with the same id gets it again. `transient`: nothing was decided (a conflict that
+ * outlasted the retries, a server that did not answer, a bug): the id is released, so a retry runs
+ * the command again and can succeed. A new code must be classified here (the type demands it).
  */
-export const TransientErrorCodes: readonly ErrorCode[] = [ErrorCodes.WrongExpectedRevision, ErrorCodes.Unavailable, ErrorCodes.Internal];
+export const ErrorOutcomes: Record<ErrorCode, 'decision' | 'transient'> = {
+  VALIDATION_FAILED: 'decision',
+  PAYLOAD_TOO_LARGE: 'decision',
+  UNSUPPORTED_MEDIA_TYPE: 'decision',
+  UNAUTHENTICATED: 'decision',
+  FORBIDDEN: 'decision',
+  NOT_FOUND: 'decision',
+  CONFLICT: 'decision',
+  WRONG_EXPECTED_REVISION: 'transient',
+  STREAM_NOT_FOUND: 'transient',
+  EVENT_ID_CONFLICT: 'transient',
+  COMMAND_ID_REUSED: 'decision',
+  // Applied before, answer gone with a process: no later run can answer better.
+  COMMAND_ANSWER_LOST: 'decision',
+  INVALID_TRANSITION: 'decision',
+  ALREADY_CLAIMED: 'decision',
+  LEASE_NOT_HELD: 'decision',
+  LEASE_EXPIRED: 'decision',
+  SPECIALIZATION_MISMATCH: 'decision',
+  DEPENDENCIES_NOT_DONE: 'decision',
+  UNAVAILABLE: 'transient',
+  INTERNAL: 'transient',
+};
 
-/** Anything that is not one of our typed errors (a dropped connection, a bug) is transient too. */
-export const isTransientError = (error: unknown): boolean => !(error instanceof AutocoderError) || TransientErrorCodes.includes(error.code);
+/** True when an error is a command's decided answer; anything else (or a code this build does not know) is transient. */
+export const isDecision = (error: unknown): error is AutocoderError =>
+  error instanceof AutocoderError && ErrorOutcomes[error.code] === 'decision';
+
+/**
+ * The codes that say nothing about the command itself, only that it could not be carried out now:
+ * the same command may succeed when sent again with the same id (ErrorOutcomes decides).
+ */
+export const TransientErrorCodes: readonly ErrorCode[] = (Object.keys(ErrorOutcomes) as ErrorCode[]).filter(
+  (code) => ErrorOutcomes[code] === 'transient',
+);
+
+/** Anything that is not a decision (a transient code, a dropped connection, a bug) is transient. */
+export const isTransientError = (error: unknown): boolean => !isDecision(error);

@@ -18,6 +18,10 @@ export const Subjects = {
     changeTaskStatus: 'coordinator.cmd.task.status',
     listTasks: 'coordinator.qry.task.list',
     getTask: 'coordinator.qry.task.get',
+    // The lease holder's own commands (the runner's workers): as the three above, fencing token required.
+    holderHeartbeat: 'coordinator.cmd.task.holder.heartbeat',
+    holderRelease: 'coordinator.cmd.task.holder.release',
+    holderStatus: 'coordinator.cmd.task.holder.status',
 
     postMessage: 'coordinator.cmd.message.post',
     listMessages: 'coordinator.qry.message.list',

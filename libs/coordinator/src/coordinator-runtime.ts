@@ -84,6 +84,7 @@ export class CoordinatorRuntime implements RunningService {
     });
     const tasks = new TasksService(
       new AggregateStore(options.store, taskDecider),
+      options.store,
       commands,
       dataSource,
       async (agentId) => {

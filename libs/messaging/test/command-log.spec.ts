@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { AutocoderError, ErrorCodes, type CommandEnvelope } from '@autocoder/contracts';
 import { TEST_DATABASE_URL, describeWith, uniqueSchema } from '@autocoder/testing';
 import { Pool } from 'pg';
-import { CommandLog, type CommandLogOptions, type CommandOutcome } from '../src';
+import { CommandLog, type CommandLogOptions, type CommandOutcome, type CommandRun } from '../src';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -21,6 +23,37 @@ function counted<T>(answer: (run: number) => Promise<CommandOutcome<T>>) {
     return answer(calls.count);
   };
   return { calls, fn };
+}
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+/** A command run in a child process (test/fixtures/frozen-command.ts) that the test can freeze and thaw. */
+function frozenCommand(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'libs/messaging/test/fixtures/frozen-command.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const lines = () => stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const waiting = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => ((stdout += chunk.toString('utf8')), waiting.forEach((w) => w())));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => (waiting.forEach((w) => w()), r(code))));
+  const lineWith = (key: string, timeoutMs = 30_000) =>
+    new Promise<Record<string, unknown>>((resolveLine, reject) => {
+      const check = () => {
+        const line = lines().find((l) => key in l);
+        if (line) return done(() => resolveLine(line));
+        if (child.exitCode !== null) done(() => reject(new Error(`exited (${child.exitCode}) before printing ${key}: ${stdout}${stderr}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no ${key} within ${timeoutMs} ms: ${stdout}${stderr}`))), timeoutMs);
+      const done = (settle: () => void) => (clearTimeout(timer), waiting.delete(check), settle());
+      waiting.add(check);
+      check();
+    });
+  return { child, lineWith, exited, freeze: () => child.kill('SIGSTOP'), thaw: () => child.kill('SIGCONT') };
 }
 
 /** Runs `fn`, expects it to reject, and returns the rejection. */
@@ -161,6 +194,27 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
     expect(calls.count).toBe(2);
   });
 
+  it('keeps no answer when the command failed for want of a decision (conflicts outlasting the retries, a server away): the retry runs it', async () => {
+    const transient = [
+      new AutocoderError(ErrorCodes.WrongExpectedRevision, 'stream task-1: expected revision 3, but it is at revision 4'),
+      new AutocoderError(ErrorCodes.EventIdConflict, 'stream task-1: some of these event ids are already stored'),
+      new AutocoderError(ErrorCodes.Unavailable, 'the event store did not answer'),
+      new AutocoderError(ErrorCodes.Internal, 'internal error'),
+    ];
+    for (const failure of transient) {
+      const { calls, fn } = counted<string>(async (run) => {
+        if (run === 1) throw failure;
+        return { value: `decided on run ${run}` };
+      });
+      const command = envelope({ transient: failure.code });
+      const first = await rejectionOf(() => log.run('test.transient', command, fn));
+      expect((first as AutocoderError).code).toBe(failure.code);
+      expect(await log.run('test.transient', command, fn)).toBe('decided on run 2');
+      expect(await log.run('test.transient', command, fn)).toBe('decided on run 2');
+      expect(calls.count).toBe(2);
+    }
+  });
+
   it('replaces an answer carrying a secret by its redacted form after sensitiveRetentionMs', async () => {
     const shortLog = await open({ sensitiveRetentionMs: 50 });
     const { calls, fn } = counted<{ agentId: string; token: string | null }>(async () => ({
@@ -245,6 +299,94 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
     }, 20_000);
   });
 
+  describe('a run that reserves its id at its first fence', () => {
+    const firstFence = { reserve: 'first-fence' as const };
+
+    it('stores an answer decided without writing in one row; a retry reads again, but gets the first answer', async () => {
+      const { calls, fn } = counted(async (run) => ({ value: { nothing: 'to do', run } }));
+      const command = envelope({ lazy: 'read-only' });
+      expect(await log.run('test.lazy', command, fn, firstFence)).toEqual({ nothing: 'to do', run: 1 });
+      // The retry's execute runs up to where it would fence (here: to its end) and its answer is dropped.
+      expect(await log.run('test.lazy', command, fn, firstFence)).toEqual({ nothing: 'to do', run: 1 });
+      expect(calls.count).toBe(2);
+      const { rows } = await pool.query(`SELECT reply, progress FROM ${schema}.processed_commands WHERE command_id = $1`, [command.commandId]);
+      expect(rows).toEqual([{ reply: { ok: true, value: { nothing: 'to do', run: 1 } }, progress: null }]);
+    });
+
+    it('of concurrent runs that all read first, the one that fences first writes; every caller gets its answer', async () => {
+      let writes = 0;
+      const fn = async (run: CommandRun) => {
+        await sleep(20); // everyone reads
+        await run.fence({ step: 'write' });
+        writes += 1;
+        await sleep(50);
+        return { value: `written by ${run.commandId} once` };
+      };
+      const command = envelope({ lazy: 'concurrent' });
+      const answers = await Promise.all(Array.from({ length: 8 }, () => log.run('test.lazy', command, fn, firstFence)));
+      expect(writes).toBe(1);
+      expect(new Set(answers)).toEqual(new Set([`written by ${command.commandId} once`]));
+    });
+
+    it('answered by its events: nothing is stored, and a retry gets the answer recover reads back from the progress', async () => {
+      const written = new Map<string, string>();
+      const fn = async (run: CommandRun) => {
+        await run.fence({ stream: 'task-7' });
+        written.set('task-7', 'claimed by the first run');
+        return { value: written.get('task-7')!, answeredByEvents: true };
+      };
+      const recover = jest.fn(async (progress: unknown) => {
+        const value = written.get((progress as { stream: string }).stream);
+        return value ? { value } : null;
+      });
+      const command = envelope({ lazy: 'events' });
+      expect(await log.run('test.lazy', command, fn, { ...firstFence, recover })).toBe('claimed by the first run');
+      const { rows } = await pool.query(`SELECT reply, progress FROM ${schema}.processed_commands WHERE command_id = $1`, [command.commandId]);
+      expect(rows).toEqual([{ reply: null, progress: { stream: 'task-7' } }]);
+
+      // The retry stops at its fence: the id is taken, and recover reads the answer from the events.
+      let retryWrote = false;
+      const retry = async (run: CommandRun) => {
+        await run.fence({ stream: 'task-7' });
+        retryWrote = true;
+        return { value: 'must not write', answeredByEvents: true };
+      };
+      expect(await log.run('test.lazy', command, retry, { ...firstFence, recover })).toBe('claimed by the first run');
+      expect(retryWrote).toBe(false);
+      expect(recover).toHaveBeenCalledWith({ stream: 'task-7' });
+    });
+
+    it('a run that takes over resumes from the progress the stopped run recorded, with the next fencing token', async () => {
+      // The first run's log shows life only every 20 s (as a starved keep-alive would); the second judges staleness after 150 ms.
+      const starved = await open({ staleAfterMs: 60_000 });
+      const quick = await open({ staleAfterMs: 150, waitForFirstMs: 5_000 });
+      const command = envelope({ lazy: 'resume' });
+      let firstRun!: CommandRun;
+      let stop!: () => void;
+      const stopped = new Promise<void>((r) => (stop = r));
+      const first = starved.run('test.lazy', command, async (run) => {
+        firstRun = run;
+        await run.fence({ trying: 'task-1' });
+        await stopped;
+        await run.fence({ trying: 'task-2' });
+        return { value: 'first run' };
+      }, firstFence);
+      await sleep(300);
+      const seen: unknown[] = [];
+      const second = await quick.run('test.lazy', command, async (run) => {
+        // Its first try stops at the fence (the id is reserved); the try after the takeover gets past it.
+        await run.fence({ trying: 'task-1', again: true });
+        seen.push(run.resumed, run.fencingToken);
+        return { value: 'second run' };
+      }, firstFence);
+      stop();
+      expect(await first).toBe('second run');
+      expect(second).toBe('second run');
+      expect(seen).toEqual([{ progress: { trying: 'task-1' } }, 2]);
+      expect(firstRun.fencingToken).toBe(1);
+    });
+  });
+
   it('does not take over a command that runs longer than staleAfterMs but is still alive', async () => {
     const quick = await open({ staleAfterMs: 300, waitForFirstMs: 5_000 });
     const command = envelope({ slow: true });
@@ -288,4 +430,88 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
     expect(other.calls.count).toBe(0);
     expect(slow.calls.count).toBe(1);
   });
+});
+
+describeWith({ postgres: true }, 'CommandLog: a first run that is alive but frozen past staleAfterMs (real processes)', () => {
+  const schema = uniqueSchema('cmdfrozen');
+  const STALE_MS = 300;
+  let pool: Pool;
+  let log: CommandLog;
+  const frozen: ReturnType<typeof frozenCommand>[] = [];
+
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 6 });
+    log = await CommandLog.open({ pool, schema, staleAfterMs: STALE_MS, waitForFirstMs: 20_000 });
+    await pool.query(`CREATE TABLE ${schema}.applications (n serial PRIMARY KEY, command_id uuid NOT NULL, applied_by text NOT NULL)`);
+  });
+
+  afterAll(async () => {
+    for (const f of frozen) if (f.child.exitCode === null) f.child.kill('SIGKILL');
+    if (!pool) return;
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  const applications = async (commandId: string) =>
+    (await pool.query<{ applied_by: string }>(`SELECT applied_by FROM ${schema}.applications WHERE command_id = $1 ORDER BY n`, [commandId])).rows.map((r) => r.applied_by);
+  const stored = async (commandId: string) => (await pool.query(`SELECT reply FROM ${schema}.processed_commands WHERE command_id = $1`, [commandId])).rows[0]?.reply ?? null;
+
+  /** Starts run A in its own process and freezes it once it is executing, for three staleness windows. */
+  async function frozenFirstRun(command: CommandEnvelope, afterPause: 'apply' | 'fail') {
+    const a = frozenCommand({
+      DATABASE_URL: TEST_DATABASE_URL,
+      SCHEMA: schema,
+      SUBJECT: 'test.frozen',
+      ENVELOPE: JSON.stringify(command),
+      STALE_AFTER_MS: String(STALE_MS),
+      NAME: 'A',
+      PAUSE_MS: '1500',
+      AFTER_PAUSE: afterPause,
+    });
+    frozen.push(a);
+    await a.lineWith('executing');
+    a.freeze();
+    await sleep(3 * STALE_MS); // A shows no life: its keep-alive cannot run
+    return a;
+  }
+
+  /** The same command as the frozen one: it appends one application and answers with its name. */
+  const applying = (name: string, commandId: string) => async (run?: { fence?: () => Promise<void> }) => {
+    await run?.fence?.();
+    await pool.query(`INSERT INTO ${schema}.applications (command_id, applied_by) VALUES ($1, $2)`, [commandId, name]);
+    return { value: name };
+  };
+
+  it('applies the command once, and the frozen run, once thawed, answers with the answer of the run that took over', async () => {
+    const command = envelope({ frozen: 'apply' });
+    const a = await frozenFirstRun(command, 'apply');
+
+    const b = await log.run('test.frozen', command, applying('B', command.commandId));
+    a.thaw();
+    const aLine = await a.lineWith('answer').catch(async (error) => ({ failed: String(error) }));
+    await a.exited;
+
+    expect({ b, a: aLine }).toEqual({ b: 'B', a: { answer: 'B' } });
+    expect(await applications(command.commandId)).toEqual(['B']);
+    expect(await stored(command.commandId)).toEqual({ ok: true, value: 'B' });
+    // And a later retry gets that same answer, without applying anything.
+    expect(await log.run('test.frozen', command, applying('C', command.commandId))).toBe('B');
+    expect(await applications(command.commandId)).toEqual(['B']);
+  }, 60_000);
+
+  it('a frozen run that fails after it was taken over leaves the taker\'s answer alone: a third run gets it', async () => {
+    const command = envelope({ frozen: 'fail' });
+    const a = await frozenFirstRun(command, 'fail');
+
+    const b = await log.run('test.frozen', command, applying('B', command.commandId));
+    a.thaw();
+    const aLine = await Promise.race([a.lineWith('answer'), a.lineWith('error')]);
+    await a.exited;
+    const c = await log.run('test.frozen', command, applying('C', command.commandId));
+
+    expect({ b, c }).toEqual({ b: 'B', c: 'B' });
+    expect(await applications(command.commandId)).toEqual(['B']);
+    // The loser's caller gets the one stored answer too.
+    expect(aLine).toEqual({ answer: 'B' });
+  }, 60_000);
 });

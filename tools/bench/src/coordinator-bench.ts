@@ -24,9 +24,14 @@
  * BENCH_AGENTS (200), BENCH_COORDINATORS (1), BENCH_SPECIALIZATIONS (1: every agent competes for
  * every task), BENCH_CLAIM (next: claim-next; id: each agent claims its own share of the ids,
  * so nobody competes), BENCH_COORDINATOR_TIMEOUT_SEC (1200, the agent phase),
- * BENCH_REQUEST_TIMEOUT_SEC (600), BENCH_CPU_PROF (a directory: profile the coordinator with --cpu-prof).
+ * BENCH_REQUEST_TIMEOUT_SEC (600), BENCH_CPU_PROF (a directory: profile the coordinator with --cpu-prof),
+ * BENCH_COORDINATOR_ROOT (another checkout to run the coordinator from, e.g. the code before a
+ * change, measured by this same benchmark).
+ *
+ * The run gets a database of its own (created and dropped on the server of the given URL), so the
+ * server's per-database counters (transactions committed) are the run's alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +76,8 @@ export interface CoordinatorBenchOptions {
   requestTimeoutMs: number;
   /** When set, the coordinator runs with --cpu-prof and writes its profile there on exit. */
   cpuProfileDir: string | null;
+  /** The checkout whose apps/coordinator runs (default: this one). */
+  coordinatorRoot: string;
   /** Concurrent requests while registering agents and creating tasks. */
   setupConcurrency: number;
   /** The agent phase fails the run past this. */
@@ -108,6 +115,7 @@ export const coordinatorBenchDefaults = (): CoordinatorBenchOptions => ({
   // a resend after 30 s lets the command log take the still-running command over (see the docs).
   requestTimeoutMs: envInt('BENCH_REQUEST_TIMEOUT_SEC', 600, 1, 3600) * 1000,
   cpuProfileDir: process.env.BENCH_CPU_PROF || null,
+  coordinatorRoot: process.env.BENCH_COORDINATOR_ROOT ? resolve(process.env.BENCH_COORDINATOR_ROOT) : REPO_ROOT,
   setupConcurrency: 32,
   runTimeoutMs: envInt('BENCH_COORDINATOR_TIMEOUT_SEC', 1200, 10, 7200) * 1000,
   sampleMs: 100,
@@ -215,9 +223,9 @@ interface Coordinator {
   running(): boolean;
 }
 
-async function startCoordinator(label: string, env: NodeJS.ProcessEnv, cpuProfileDir: string | null, timeoutMs = 90_000): Promise<Coordinator> {
-  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfileDir)}`] : [];
-  const child = spawn(process.execPath, [...profile, '-r', '@swc-node/register', 'apps/coordinator/src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCoordinator(label: string, env: NodeJS.ProcessEnv, o: CoordinatorBenchOptions, timeoutMs = 90_000): Promise<Coordinator> {
+  const profile = o.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(o.cpuProfileDir)}`] : [];
+  const child = spawn(process.execPath, [...profile, '-r', '@swc-node/register', 'apps/coordinator/src/main.ts'], { cwd: o.coordinatorRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let running = true;
   const append = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-200_000));
@@ -255,7 +263,7 @@ async function stopCoordinator(c: Coordinator) {
 
 let clockTicks = 100;
 try {
-  clockTicks = Number(require('node:child_process').execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 } catch {
   /* keep 100 */
 }
@@ -270,8 +278,8 @@ const procCpuSeconds = (pid: number): number | null => {
   }
 };
 
-/** CPU seconds of every live process whose command name is `comm`, by pid. */
-const cpuByComm = (comm: string): Map<number, number> => {
+/** CPU seconds of every live process whose command name is `comm` (and whose title matches `title`), by pid. */
+const cpuByComm = (comm: string, title?: (cmdline: string) => boolean): Map<number, number> => {
   const result = new Map<number, number>();
   let pids: string[] = [];
   try {
@@ -282,6 +290,7 @@ const cpuByComm = (comm: string): Map<number, number> => {
   for (const pid of pids) {
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== comm) continue;
+      if (title && !title(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '))) continue;
       const seconds = procCpuSeconds(Number(pid));
       if (seconds !== null) result.set(Number(pid), seconds);
     } catch {
@@ -308,14 +317,20 @@ interface CpuSnapshot {
   coordinators: (number | null)[];
   bench: NodeJS.CpuUsage;
   postgres: Map<number, number>;
+  /** The backends serving the run's own database (a backend's title names its database). */
+  postgresOurs: Map<number, number>;
+  /** The server's background processes (WAL writer, checkpointer, autovacuum), shared with its other users. */
+  postgresBackground: Map<number, number>;
   nats: Map<number, number>;
   machine: { busy: number; total: number } | null;
 }
 
-const cpuSnapshot = (coordinators: Coordinator[]): CpuSnapshot => ({
+const cpuSnapshot = (coordinators: Coordinator[], database: string | null): CpuSnapshot => ({
   coordinators: coordinators.map((c) => procCpuSeconds(c.pid)),
   bench: process.cpuUsage(),
   postgres: cpuByComm('postgres'),
+  postgresOurs: database ? cpuByComm('postgres', (title) => title.includes(` ${database} `)) : new Map(),
+  postgresBackground: cpuByComm('postgres', (title) => !/ \d+\.\d+\.\d+\.\d+\(\d+\)| \[local\]/.test(title)),
   nats: cpuByComm('nats-server'),
   machine: machineCpu(),
 });
@@ -362,13 +377,15 @@ function classify(query: string): string {
   if (/append_events/.test(q)) return 'append_events (store)';
   if (/\.events WHERE stream_id/.test(q)) return 'readStream (store)';
   if (/\.events WHERE position >/.test(q)) return 'readAll (projectors)';
-  if (/^INSERT INTO \S+\.processed_commands/.test(q)) return 'command log: reserve id';
-  if (/^UPDATE \S+\.processed_commands SET reply = \$2/.test(q)) return 'command log: answer';
+  if (/^INSERT INTO \S+\.processed_commands \(command_id, subject, fingerprint\)/.test(q)) return 'command log: reserve id';
+  if (/^INSERT INTO \S+\.processed_commands \(command_id, subject, fingerprint, owner, progress\)/.test(q)) return 'command log: reserve id';
+  if (/^UPDATE \S+\.processed_commands SET reply = /.test(q) || /^INSERT INTO \S+\.processed_commands \(command_id, owner, reply/.test(q)) return 'command log: answer';
   if (/processed_commands/.test(q)) return 'command log: other';
   // TypeORM query builders alias the table "t"; the text may be cut at track_activity_query_size.
   if (/NOT EXISTS \(SELECT 1 FROM unnest/.test(q)) return 'claim-next candidates';
   if (/"t"\."lease_expires_at" <=/.test(q)) return 'lease expiry sweep';
   if (/^SELECT "t"\."task_id" AS "t_task_id"/.test(q)) return 'claim-next candidates (text cut: or the lease sweep)';
+  if (/^INSERT INTO \S+\.tasks \(/.test(q)) return 'tasks read model: write';
   if (/projection_checkpoints/.test(q)) return 'projector checkpoint';
   if (/"tasks"/.test(q)) return /^SELECT/.test(q) ? 'tasks read model: select' : 'tasks read model: write';
   if (/"agents"/.test(q)) return 'agents read model';
@@ -438,6 +455,39 @@ class ActivitySampler {
 }
 
 // ---------------------------------------------------------------------------------------------
+// a database of the run's own
+
+async function createOwnDatabase(ctx: BenchContext, name: string): Promise<{ name: string; url: string; drop(): Promise<void> } | null> {
+  const server = new Client({ connectionString: ctx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench' });
+  await server.connect();
+  try {
+    await server.query(`CREATE DATABASE ${name}`);
+  } catch (error) {
+    ctx.log(`could not create database ${name} (${(error as Error).message}); running in the given database`);
+    await server.end();
+    return null;
+  }
+  await server.end();
+  const url = new URL(ctx.databaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const dropper = new Client({ connectionString: ctx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench' });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: Error) => ctx.log(`could not drop database ${name}: ${error.message}`));
+      await dropper.end();
+    },
+  };
+}
+
+async function transactionCounts(client: Client): Promise<{ commits: number; rollbacks: number }> {
+  const { rows } = await client.query(`SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = current_database()`);
+  return { commits: Number(rows[0].xact_commit), rollbacks: Number(rows[0].xact_rollback) };
+}
+
+// ---------------------------------------------------------------------------------------------
 // the run
 
 interface AgentHandle {
@@ -455,16 +505,21 @@ interface ClaimAnswer {
   at: number;
 }
 
-export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<CoordinatorBenchOptions> = {}): Promise<BenchRow[]> {
+export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Partial<CoordinatorBenchOptions> = {}): Promise<BenchRow[]> {
   const o: CoordinatorBenchOptions = { ...coordinatorBenchDefaults(), ...overrides };
+  let ctx = benchCtx;
   const prefix = uniqueSchema('bench_co'); // also the NATS prefix and the coordinator's application_name prefix
   const esSchema = `${prefix}_eventstore`;
   const coSchema = `${prefix}_coordinator`;
   const rawSchema = `${prefix}_raw`;
   const schemas = [esSchema, coSchema];
   const home = mkdtempSync(join(tmpdir(), 'autocoder-bench-'));
+  // A database of the run's own, so that its counters (transactions committed) are the run's alone.
+  const ownDatabase = await createOwnDatabase(ctx, prefix);
+  ctx = { ...ctx, databaseUrl: ownDatabase?.url ?? ctx.databaseUrl };
   const admin = new Client({ connectionString: ctx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench' });
-  const sampler = new Client({ connectionString: ctx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench-sampler' });
+  // pg_stat_activity shows the whole server: the sampler stays out of the run's database and its counts.
+  const sampler = new Client({ connectionString: benchCtx.databaseUrl, connectionTimeoutMillis: 10_000, application_name: 'autocoder-bench-sampler' });
   const coordinators: Coordinator[] = [];
   const buses: NatsMessageBus[] = [];
   await admin.connect();
@@ -502,7 +557,7 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
     };
     for (let i = 0; i < o.coordinators; i++) {
       const started = performance.now();
-      coordinators.push(await startCoordinator(`coordinator ${i + 1}`, childEnv(i), o.cpuProfileDir));
+      coordinators.push(await startCoordinator(`coordinator ${i + 1}`, childEnv(i), o));
       ctx.log(`coordinator ${i + 1} serving (pid ${coordinators[i].pid}) after ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
 
@@ -589,7 +644,8 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
     // Let every backend flush its pending statistics (Postgres 15 flushes idle sessions within 10 s).
     await sleep(11_000);
     const statsBefore = await statsSnapshot(admin, schemas);
-    const cpuBefore = cpuSnapshot(coordinators);
+    const commitsBefore = await transactionCounts(admin);
+    const cpuBefore = cpuSnapshot(coordinators, ownDatabase?.name ?? null);
 
     // 4. The agents at work.
     const claimLatencies: number[] = [];
@@ -681,11 +737,12 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
       clearInterval(ticker);
       await activity.stop();
     }
-    const cpuAfter = cpuSnapshot(coordinators);
+    const cpuAfter = cpuSnapshot(coordinators, ownDatabase?.name ?? null);
     for (const c of coordinators) if (!c.running()) throw new Error(`${c.label} exited during the run; output:\n${c.output().slice(-4000)}`);
     ctx.log(`agent phase done: ${fmt(claims)} claims, ${fmt(completed)} tasks done in ${runSeconds.toFixed(1)} s`);
     await sleep(11_000);
     const statsAfter = await statsSnapshot(admin, schemas);
+    const commitsAfter = await transactionCounts(admin);
 
     // 5. Checks: every task done once, no double claims.
     const { rows: perType } = await admin.query<{ type: string; n: string }>(`SELECT type, count(*) AS n FROM ${esSchema}.events WHERE stream_id LIKE 'task-%' GROUP BY type ORDER BY type`);
@@ -723,6 +780,9 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
     ctx.log('');
     ctx.log(`claims/s ${fmt1(claimsPerSecond)} over ${runSeconds.toFixed(1)} s; coordinator appends ${fmt(eventsAppended / runSeconds)} events/s; raw store ${fmt(raw.rate)} events/s`);
     ctx.log(`${o.claim === 'next' ? 'claim-next' : 'claim'} with a task ${lat(claimLatencies)}`);
+    // The first wave (every agent asks at once) and the last tasks (many agents after few tasks) apart from the steady state.
+    const steady = claimLatencies.slice(Math.floor(claimLatencies.length * 0.1), Math.ceil(claimLatencies.length * 0.9));
+    ctx.log(`  of them claims 10%-90% of the run, in answer order: ${lat(steady)}; the first 10%: ${lat(claimLatencies.slice(0, Math.floor(claimLatencies.length * 0.1)))}`);
     ctx.log(`claims answered after more than 10 s: ${claimsOver10s}, after more than 30 s: ${claimsOver30s} (of ${claims})`);
     ctx.log(`claim-next answered null ${lat(nullLatencies)}: ${nullsWhileMany} while more than ${o.agents} tasks were unclaimed, ${nullsNearEnd} near the end`);
     ctx.log(`task heartbeat ${lat(heartbeatLatencies)}; status change ${lat(statusLatencies)}`);
@@ -761,6 +821,24 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
           `${(fn.totalMs / Math.max(1, fn.calls)).toFixed(2)} ms each inside Postgres (waiting for the advisory lock included), ${fmt1(fn.totalMs / 1000)} s in all`,
       );
     }
+    const commits = commitsAfter.commits - commitsBefore.commits;
+    const rollbacks = commitsAfter.rollbacks - commitsBefore.rollbacks;
+    // The statements that write: each is a transaction of its own that must reach the disk.
+    const written = (name: string) => {
+      const d = tableDelta(name);
+      return d ? d.ins + d.upd + d.del : 0;
+    };
+    const commandLogWrites = written(`${coSchema}.processed_commands`);
+    const projectorTransactions = written(`${coSchema}.projection_checkpoints`);
+    const writeCommits = commandLogWrites + (fn?.calls ?? 0) + projectorTransactions;
+    ctx.log(
+      ownDatabase
+        ? `transactions committed in the run's database during the agent phase: ${fmt(commits)} (${perClaim(commits)} per task, read-only ones included; ${fmt(rollbacks)} rolled back)`
+        : `transactions committed: not counted (the run could not create a database of its own)`,
+    );
+    ctx.log(
+      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(commandLogWrites)} + appends ${perClaim(fn?.calls ?? 0)} + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
+    );
     for (const line of activity.report()) ctx.log(line);
 
     const cpu = (() => {
@@ -768,6 +846,8 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
       const coord = coordinators.map((c, i) => ((cpuAfter.coordinators[i] ?? NaN) - (cpuBefore.coordinators[i] ?? NaN)));
       const bench = (cpuAfter.bench.user - cpuBefore.bench.user + cpuAfter.bench.system - cpuBefore.bench.system) / 1e6;
       const postgres = mapDelta(cpuBefore.postgres, cpuAfter.postgres);
+      const postgresOurs = mapDelta(cpuBefore.postgresOurs, cpuAfter.postgresOurs);
+      const postgresBackground = mapDelta(cpuBefore.postgresBackground, cpuAfter.postgresBackground);
       const nats = mapDelta(cpuBefore.nats, cpuAfter.nats);
       const machine = cpuBefore.machine && cpuAfter.machine ? { busy: cpuAfter.machine.busy - cpuBefore.machine.busy, total: cpuAfter.machine.total - cpuBefore.machine.total } : null;
       const share = (s: number) => `${fmt1(s)} s (${((100 * s) / runSeconds).toFixed(0)}% of one core, ${((1000 * s) / Math.max(1, claims)).toFixed(2)} ms per task)`;
@@ -775,6 +855,10 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
       coord.forEach((s, i) => lines.push(`  coordinator ${i + 1} (pid ${coordinators[i].pid}) ${share(s)}`));
       lines.push(`  bench process (${o.agents} agents, NATS clients) ${share(bench)}`);
       lines.push(`  postgres (all backends of the cluster) ${share(postgres)}`);
+      if (ownDatabase) {
+        lines.push(`    of it the backends of the run's database ${share(postgresOurs)}`);
+        lines.push(`    and the server's background processes (WAL writer, checkpointer, autovacuum; shared) ${share(postgresBackground)}`);
+      }
       lines.push(`  nats-server ${share(nats)}`);
       if (machine) {
         const cores = machine.total / runSeconds;
@@ -829,11 +913,13 @@ export async function runCoordinatorBench(ctx: BenchContext, overrides: Partial<
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((error: Error) => ctx.log(`could not drop schema ${schema}: ${error.message}`));
     }
     for (const c of coordinators) {
-      const warnings = c.output().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+      // pino writes the level as its label (platform/logger.ts).
+      const warnings = c.output().split('\n').filter((l) => /"level":("warn"|"error"|"fatal"|40|50|60)/.test(l));
       if (warnings.length) ctx.log(`${c.label} logged ${warnings.length} warning/error line(s); last: ${warnings.slice(-3).join(' | ').slice(0, 2000)}`);
     }
     await sampler.end().catch(() => undefined);
     await admin.end().catch(() => undefined);
+    await ownDatabase?.drop();
     rmSync(home, { recursive: true, force: true });
   }
 }

@@ -66,6 +66,28 @@ export const ChangeTaskStatusInput = z.strictObject({
 });
 export type ChangeTaskStatusInput = z.infer<typeof ChangeTaskStatusInput>;
 
+/**
+ * The fencing token of the claim a request acts under. The seed's payloads may leave it out (the
+ * agent then acts on whatever lease it holds); the holder subjects require it.
+ */
+const heldFencingToken = z
+  .number({ message: 'must be the fencing token your claim answered with' })
+  .int('must be the fencing token your claim answered with')
+  .positive('must be the fencing token your claim answered with');
+
+/**
+ * The lease holder's own commands on the holder subjects, which internal callers (the runner's
+ * workers) use: the seed's heartbeat, release and status payloads with employeeId and fencingToken
+ * required, so a worker acting under a lease it lost (expired, released, or since claimed by
+ * another worker of the same agent) is refused instead of acting through the newer lease.
+ */
+export const HolderHeartbeatInput = TaskHeartbeatInput.extend({ fencingToken: heldFencingToken });
+export type HolderHeartbeatInput = z.infer<typeof HolderHeartbeatInput>;
+export const HolderReleaseInput = ReleaseTaskInput.extend({ employeeId: uuid(), fencingToken: heldFencingToken });
+export type HolderReleaseInput = z.infer<typeof HolderReleaseInput>;
+export const HolderStatusInput = ChangeTaskStatusInput.extend({ employeeId: uuid(), fencingToken: heldFencingToken });
+export type HolderStatusInput = z.infer<typeof HolderStatusInput>;
+
 export const ListTasksInput = z.strictObject({
   status: z.enum(TaskStatuses, { message: `must be one of ${TaskStatuses.join(', ')}` }).optional(),
   projectId: uuid().optional(),

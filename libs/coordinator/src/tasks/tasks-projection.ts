@@ -6,6 +6,7 @@ import { TaskRow } from './task-row.entity';
 import { taskRowOfState, taskStateOfRow, taskViewOfState } from './task-view';
 
 type TasksBatch = FoldBatch<TaskState, TaskEvent>;
+type Existing = Extract<TaskState, { exists: true }>;
 const fold = (event: Recorded<TaskEvent>, batch: TasksBatch) => batch.fold(event.data.taskId, event);
 
 /** Every task event changes the task's row: folded with the decider's own `evolve`. */
@@ -18,13 +19,38 @@ export const tasksHandlers: EventHandlers<TaskEvent, TasksBatch> = {
   LeaseExpired: fold,
 };
 
+/** The tasks table's columns, each with the TaskRow field it holds. */
+const COLUMNS: Record<string, keyof TaskRow> = {
+  task_id: 'taskId',
+  project_id: 'projectId',
+  title: 'title',
+  description: 'description',
+  required_specialization_code: 'requiredSpecializationCode',
+  created_by: 'createdBy',
+  priority: 'priority',
+  depends_on: 'dependsOn',
+  status: 'status',
+  blocker: 'blocker',
+  lease_id: 'leaseId',
+  assignee_agent_id: 'assigneeAgentId',
+  assignee_id: 'assigneeId',
+  lease_expires_at: 'leaseExpiresAt',
+  fencing_token: 'fencingToken',
+  lease_ttl_sec: 'leaseTtlSec',
+  claim_override: 'claimOverride',
+  created_at: 'createdAt',
+  updated_at: 'updatedAt',
+  revision: 'revision',
+};
+const columns = Object.keys(COLUMNS);
+
 /** The tasks list, folded with the decider's own `evolve` so it cannot drift from the aggregate. */
 export class TasksProjection extends HandlerProjection<TaskEvent, TasksBatch, TaskView> {
   readonly name = 'coordinator.tasks';
   readonly tables: string[];
   protected readonly handlers = tasksHandlers;
 
-  constructor(schema: string) {
+  constructor(private readonly schema: string) {
     super();
     this.tables = [`${schema}.tasks`];
   }
@@ -37,8 +63,22 @@ export class TasksProjection extends HandlerProjection<TaskEvent, TasksBatch, Ta
   }
 
   protected async finish(batch: TasksBatch, tx: EntityManager): Promise<TaskView[]> {
-    const existing = [...batch.states.values()].filter((s): s is { state: Extract<TaskState, { exists: true }>; revision: number } => s.state.exists);
-    await tx.getRepository(TaskRow).save(existing.map(({ state, revision }) => taskRowOfState(state, revision)));
+    const existing = [...batch.states.values()].filter((s): s is { state: Existing; revision: number } => s.state.exists);
+    await this.upsert(existing.map(({ state, revision }) => taskRowOfState(state, revision)), tx);
     return existing.map(({ state, revision }) => taskViewOfState(state, revision));
   }
+
+  /** Every changed task in one statement. */
+  private async upsert(rows: TaskRow[], tx: EntityManager) {
+    if (rows.length === 0) return;
+    const records = rows.map((row) => Object.fromEntries(columns.map((column) => [column, row[COLUMNS[column]]])));
+    const table = `${this.schema}.tasks`;
+    await tx.query(
+      `INSERT INTO ${table} (${columns.join(', ')})
+       SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
+       ON CONFLICT (task_id) DO UPDATE SET ${columns.filter((c) => c !== 'task_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`,
+      [JSON.stringify(records)],
+    );
+  }
 }
+

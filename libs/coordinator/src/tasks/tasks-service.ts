@@ -6,40 +6,61 @@ import {
   CreateTaskInput,
   ErrorCodes,
   GetTaskInput,
+  HolderHeartbeatInput,
+  HolderReleaseInput,
+  HolderStatusInput,
   ListTasksInput,
   ReleaseTaskInput,
   TaskHeartbeatInput,
   actorLabel,
+  isAutocoderError,
   nameBasedUuid,
   parseInput,
   taskStreamName,
   type Actor,
   type ClaimResult,
   type CommandEnvelope,
+  type ErrorCode,
   type QueryEnvelope,
   type TaskEvent,
   type TaskHeartbeatResult,
   type TaskView,
 } from '@autocoder/contracts';
-import type { AggregateStore, CommandContext, Handled } from '@autocoder/eventstore';
-import type { CommandLog, JsonText } from '@autocoder/messaging';
+import type { AggregateStore, CommandContext, EventStore } from '@autocoder/eventstore';
+import type { CommandLog, CommandOutcome, CommandRun, JsonText, RunOptions } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
+import { ClaimCandidates } from './claim-candidates';
 import type { TaskActor, TaskCommand, TaskState } from './task';
+import { claimOf, leaseOf, taskAfterCommand, viewOf, type AnswerOf, type TaskAfterCommand } from './task-history';
 import { TaskRow } from './task-row.entity';
 import { jsonRows, sqlParameters, whereSql } from '../json-rows';
 import { taskViewColumnsSql, taskViewOfState } from './task-view';
 
-type Existing = Extract<TaskState, { exists: true }>;
-
 /** What the task pipeline needs to know about an agent, read from the agent's own stream. */
 export type AgentLookup = (agentId: string) => Promise<{ employeeId: string; specializationCodes: string[] } | null>;
 
-const contextOf = (envelope: CommandEnvelope, commandId = envelope.commandId): CommandContext => ({
-  commandId,
+type Agent = Extract<TaskActor, { kind: 'agent' }>;
+
+/** What a task command records with the reservation of its id: the task it is about to write to. */
+interface OnTask {
+  taskId: string;
+}
+
+/** A claim-next candidate someone else took first, or that is no longer claimable: try the next one. */
+const LOST_CLAIM: ReadonlySet<ErrorCode> = new Set([
+  ErrorCodes.AlreadyClaimed,
+  ErrorCodes.InvalidTransition,
+  ErrorCodes.DependenciesNotDone,
+]);
+
+const now = () => new Date().toISOString();
+
+const contextOf = (envelope: CommandEnvelope): CommandContext => ({
+  commandId: envelope.commandId,
   correlationId: envelope.correlationId,
   actor: actorLabel(envelope.actor),
-  time: new Date().toISOString(),
+  time: now(),
 });
 
 /** An agent may act only as itself: the employee id it names must be its own. */
@@ -47,44 +68,43 @@ function taskActor(actor: Actor, employeeId: string | undefined, what: string): 
   if (actor?.kind === 'admin') return { kind: 'admin' };
   if (actor?.kind !== 'agent') throw new AutocoderError(ErrorCodes.Forbidden, `${what} needs an agent API key or the admin token`);
   if (employeeId !== undefined && employeeId !== actor.employeeId) {
-    throw new AutocoderError(ErrorCodes.Forbidden, `this API key belongs to employee ${actor.employeeId}; it may not act as employee ${employeeId}`);
+    const message = `this API key belongs to employee ${actor.employeeId}; it may not act as employee ${employeeId}`;
+    throw new AutocoderError(ErrorCodes.Forbidden, message);
   }
   return { kind: 'agent', agentId: actor.agentId, employeeId: actor.employeeId };
 }
 
-/** The task pipeline's use cases: load, decide, append; reads from the tasks read model. */
+/** The holder subjects are the lease holder's: an agent acting under the fencing token of its claim. */
+function holder(actor: Actor, employeeId: string, what: string): Agent {
+  const who = taskActor(actor, employeeId, what);
+  if (who.kind !== 'agent') {
+    throw new AutocoderError(ErrorCodes.Forbidden, `${what} on a holder subject is for the agent holding the lease`);
+  }
+  return who;
+}
+
+/**
+ * The task pipeline's use cases: load, decide, append; candidates from the tasks read model.
+ *
+ * Every command that writes to a task reserves its id together with that task (one statement)
+ * right before it appends, under the request's command id, and answers with what its events made
+ * of the task. That answer is not stored: a retry, or a run that took the id over, reads it back
+ * from the task's stream, so it is the same answer however often it is asked.
+ */
 export class TasksService {
-  /** Tasks claim-next requests of this instance are trying right now, and how many of them. */
-  private readonly claiming = new Map<string, number>();
-  /** Tasks this instance claimed whose claim the read model may not show yet, with the claim's position. */
-  private readonly recentlyClaimed = new Map<string, number>();
+  private readonly candidates: ClaimCandidates;
 
   constructor(
     private readonly aggregates: AggregateStore<TaskCommand, TaskEvent, TaskState>,
+    private readonly store: EventStore,
     private readonly commands: CommandLog,
     private readonly dataSource: DataSource,
     private readonly agents: AgentLookup,
     private readonly logger: Logger,
     /** How far the tasks read model has got (global position), to know which claims it shows. */
-    private readonly projectedPosition: () => number | null = () => null,
-  ) {}
-
-  /** Still ready in the read model only because it lags: candidates nobody should try again. */
-  private claimedNotYetProjected(): string[] {
-    const projected = this.projectedPosition() ?? -1;
-    for (const [taskId, position] of this.recentlyClaimed) if (position <= projected) this.recentlyClaimed.delete(taskId);
-    return [...this.recentlyClaimed.keys()];
-  }
-
-  private get rows() {
-    return this.dataSource.getRepository(TaskRow);
-  }
-
-  private handled(handled: Handled<TaskState, TaskEvent>, envelope: CommandEnvelope): TaskView {
-    if (handled.alreadyApplied) {
-      throw new AutocoderError(ErrorCodes.CommandAnswerLost, `command ${envelope.commandId} was applied before, but its answer was lost when a process stopped`);
-    }
-    return taskViewOfState(handled.state as Existing, handled.revision!);
+    projectedPosition: () => number | null = () => null,
+  ) {
+    this.candidates = new ClaimCandidates(dataSource, this.schema, projectedPosition);
   }
 
   async create(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
@@ -92,167 +112,232 @@ export class TasksService {
       throw new AutocoderError(ErrorCodes.Forbidden, 'creating a task needs the admin token');
     }
     const input = parseInput(CreateTaskInput, envelope.payload, 'task');
-    return this.commands.run(subject, envelope, async () => {
-      // The id follows from the command id: a retried create cannot make a second task.
-      const taskId = nameBasedUuid(`task/${envelope.commandId}`);
+    // The id follows from the command id: a retried create cannot make a second task.
+    const taskId = nameBasedUuid(`task/${envelope.commandId}`);
+    return this.onTask(subject, envelope, taskId, viewOf, async () => {
       if (input.dependsOn.includes(taskId)) throw new AutocoderError(ErrorCodes.ValidationFailed, 'a task cannot depend on itself');
       // Read from the streams, not the read model: a task created a moment ago may be named at once.
-      const loaded = await Promise.all(input.dependsOn.map(async (id) => ({ id, exists: (await this.aggregates.load(taskStreamName(id))).state.exists })));
-      const unknown = loaded.filter((d) => !d.exists).map((d) => d.id);
+      const known = await Promise.all(input.dependsOn.map(async (id) => (await this.aggregates.load(taskStreamName(id))).state.exists));
+      const unknown = input.dependsOn.filter((_, i) => !known[i]);
       if (unknown.length) {
-        throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid task: dependsOn: names tasks that do not exist: ${unknown.join(', ')}`, [
-          { path: 'dependsOn', message: `names tasks that do not exist: ${unknown.join(', ')}` },
-        ]);
+        const message = `names tasks that do not exist: ${unknown.join(', ')}`;
+        throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid task: dependsOn: ${message}`, [{ path: 'dependsOn', message }]);
       }
       const { status, ...definition } = input;
-      const handled = await this.aggregates.handle(taskStreamName(taskId), { type: 'CreateTask', data: { ...definition, taskId, status, now: new Date().toISOString() } }, contextOf(envelope));
-      return { value: this.handled(handled, envelope) };
+      return { type: 'CreateTask', data: { ...definition, taskId, status, now: now() } };
     });
   }
 
   async claim(subject: string, envelope: CommandEnvelope): Promise<ClaimResult> {
     const input = parseInput(ClaimTaskInput, envelope.payload, 'claim');
     const actor = this.claimer(envelope.actor, input.employeeId);
-    return this.commands.run(subject, envelope, async () => ({ value: await this.claimOne(input.taskId, actor, input.leaseTtlSec, input.override, envelope, envelope.commandId) }));
+    const claimed = await this.onTask(subject, envelope, input.taskId, claimOf, async () => {
+      const agent = await this.agents(actor.agentId);
+      if (!agent) throw new AutocoderError(ErrorCodes.Unauthenticated, `agent ${actor.agentId} is not registered`);
+      const task = await this.aggregates.load(taskStreamName(input.taskId));
+      const dependsOn = task.state.exists ? task.state.dependsOn : [];
+      const states = await Promise.all(dependsOn.map(async (id) => (await this.aggregates.load(taskStreamName(id))).state));
+      const pending = dependsOn.filter((_, i) => !states[i].exists || (states[i] as { status: string }).status !== 'done');
+      return this.claimCommand(input.taskId, actor, agent.specializationCodes, input.leaseTtlSec, input.override, pending, envelope);
+    }, (position) => this.candidates.claimed(input.taskId, position));
+    this.logClaim(claimed, actor);
+    return claimed;
   }
 
   /**
    * Claims the best ready task for the agent's specializations (priority, then age; dependencies
-   * done), atomically: candidates come from the read model, the claim is decided on each task's
-   * stream, and a candidate someone else took first is skipped.
+   * done): candidates come from the read model, the claim is decided on each task's stream, and a
+   * candidate someone else took first is skipped. The request is one command: every task it tries
+   * is recorded with its reservation before the claim is appended under the request's command id,
+   * so a retry (the answer lost, the process gone) answers with the task the request claimed.
    */
   async claimNext(subject: string, envelope: CommandEnvelope): Promise<ClaimResult | null> {
     const input = parseInput(ClaimNextTaskInput, envelope.payload, 'claim-next');
     const actor = this.claimer(envelope.actor, input.employeeId);
-    return this.commands.run(subject, envelope, async () => {
-      const agent = await this.agents(actor.agentId);
-      if (!agent || agent.specializationCodes.length === 0) return { value: null };
-      const tried = new Set<string>();
-      for (;;) {
-        // The best tasks nobody in this instance is claiming right now; if every ready task is being
-        // claimed here, those too (their claims may fail). Null only when no untried task is ready.
-        const free = await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried, ...this.claiming.keys(), ...this.claimedNotYetProjected()]);
-        const candidates = free.length ? free : await this.readyCandidates(agent.specializationCodes, input.projectId, [...tried]);
-        if (candidates.length === 0) return { value: null };
-        for (const candidate of candidates) {
-          // Taken up, or taken, here since the query ran.
-          if (free.length && (this.claiming.has(candidate.taskId) || this.recentlyClaimed.has(candidate.taskId))) continue;
-          tried.add(candidate.taskId);
-          this.claiming.set(candidate.taskId, (this.claiming.get(candidate.taskId) ?? 0) + 1);
-          try {
-            // Each attempt is its own command on its own stream, named after the request.
-            const commandId = nameBasedUuid(`${envelope.commandId}/${candidate.taskId}`);
-            const claimed = await this.claimOne(candidate.taskId, actor, input.leaseTtlSec, false, envelope, commandId, agent);
-            return { value: claimed };
-          } catch (error) {
-            const lost = error instanceof AutocoderError && [ErrorCodes.AlreadyClaimed, ErrorCodes.InvalidTransition, ErrorCodes.DependenciesNotDone].includes(error.code as never);
-            if (!lost) throw error;
-          } finally {
-            const holders = this.claiming.get(candidate.taskId)! - 1;
-            if (holders) this.claiming.set(candidate.taskId, holders);
-            else this.claiming.delete(candidate.taskId);
-          }
-        }
-      }
+    return this.commands.run(subject, envelope, (run) => this.claimBest(run, input, actor, envelope), this.readBack(envelope, claimOf));
+  }
+
+  private async claimBest(run: CommandRun, input: ClaimNextTaskInput, actor: Agent, envelope: CommandEnvelope) {
+    // A run that took the request over first looks at the task the stopped run was claiming.
+    const resumedOn = (run.resumed?.progress as OnTask | null)?.taskId;
+    if (resumedOn) {
+      const after = await taskAfterCommand(this.store, resumedOn, envelope.commandId);
+      if (after) return { value: claimOf(after), answeredByEvents: true };
+    }
+    const agent = await this.agents(actor.agentId);
+    if (!agent || agent.specializationCodes.length === 0) return { value: null };
+    const tried = new Set<string>();
+    const attempt = async (taskId: string) => {
+      tried.add(taskId);
+      // The read model listed it with its dependencies done, and done is final: none is pending.
+      const claim = () => this.claimCommand(taskId, actor, agent.specializationCodes, input.leaseTtlSec, false, [], envelope);
+      const claimed = await this.tryClaim(run, taskId, claim, envelope);
+      if (claimed) this.logClaim(claimed.value, actor);
+      return claimed;
+    };
+    if (resumedOn) {
+      this.candidates.take(resumedOn);
+      const claimed = await attempt(resumedOn);
+      if (claimed) return claimed;
+    }
+    for (;;) {
+      const taskId = await this.candidates.next(agent.specializationCodes, input.projectId, tried);
+      if (taskId === null) return { value: null };
+      const claimed = await attempt(taskId);
+      if (claimed) return claimed;
+    }
+  }
+
+  /** The claim of a task taken from the candidates; null when someone else took it first, or it is no longer claimable. */
+  private async tryClaim(run: CommandRun, taskId: string, command: () => TaskCommand, envelope: CommandEnvelope) {
+    let position: number | null = null;
+    try {
+      await run.fence({ taskId } satisfies OnTask);
+      const outcome = await this.apply(taskId, command(), envelope, claimOf);
+      position = outcome.position;
+      return outcome;
+    } catch (error) {
+      if (isAutocoderError(error) && LOST_CLAIM.has(error.code)) return null;
+      throw error;
+    } finally {
+      this.candidates.done(taskId, position);
+    }
+  }
+
+  async heartbeat(subject: string, envelope: CommandEnvelope): Promise<TaskHeartbeatResult> {
+    return this.extendLease(subject, envelope, parseInput(TaskHeartbeatInput, envelope.payload, 'task heartbeat'));
+  }
+
+  async holderHeartbeat(subject: string, envelope: CommandEnvelope): Promise<TaskHeartbeatResult> {
+    const input = parseInput(HolderHeartbeatInput, envelope.payload, 'task heartbeat');
+    holder(envelope.actor, input.employeeId, 'a task heartbeat');
+    return this.extendLease(subject, envelope, input);
+  }
+
+  async release(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    return this.releaseTask(subject, envelope, parseInput(ReleaseTaskInput, envelope.payload, 'release'));
+  }
+
+  async holderRelease(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    const input = parseInput(HolderReleaseInput, envelope.payload, 'release');
+    holder(envelope.actor, input.employeeId, 'releasing a task');
+    return this.releaseTask(subject, envelope, input);
+  }
+
+  async changeStatus(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    return this.moveTask(subject, envelope, parseInput(ChangeTaskStatusInput, envelope.payload, 'status change'));
+  }
+
+  async holderChangeStatus(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
+    const input = parseInput(HolderStatusInput, envelope.payload, 'status change');
+    holder(envelope.actor, input.employeeId, 'changing a task status');
+    return this.moveTask(subject, envelope, input);
+  }
+
+  private extendLease(subject: string, envelope: CommandEnvelope, input: TaskHeartbeatInput) {
+    const actor = taskActor(envelope.actor, input.employeeId, 'a task heartbeat');
+    const { taskId, fencingToken } = input;
+    const extend = async (): Promise<TaskCommand> => ({ type: 'ExtendLease', data: { taskId, actor, fencingToken, now: now() } });
+    return this.onTask(subject, envelope, taskId, leaseOf, extend);
+  }
+
+  private releaseTask(subject: string, envelope: CommandEnvelope, input: ReleaseTaskInput) {
+    const actor = taskActor(envelope.actor, input.employeeId, 'releasing a task');
+    const { taskId, fencingToken } = input;
+    const reason = input.reason ?? null;
+    const release = async (): Promise<TaskCommand> => ({ type: 'ReleaseTask', data: { taskId, actor, reason, fencingToken, now: now() } });
+    return this.onTask(subject, envelope, taskId, viewOf, release);
+  }
+
+  private moveTask(subject: string, envelope: CommandEnvelope, input: ChangeTaskStatusInput) {
+    const actor = taskActor(envelope.actor, input.employeeId, 'changing a task status');
+    const { taskId, fencingToken, status: to } = input;
+    const reason = input.blocker ?? input.reason ?? null;
+    const move = async (): Promise<TaskCommand> => ({
+      type: 'ChangeTaskStatus',
+      data: { taskId, actor, to, reason, fencingToken, now: now() },
     });
+    return this.onTask(subject, envelope, taskId, viewOf, move);
   }
 
-  /** Ready tasks for these specializations whose dependencies are done: priority, then age. */
-  private readyCandidates(codes: string[], projectId: string | undefined, excluded: string[]) {
-    const query = this.rows
-      .createQueryBuilder('t')
-      .where(`t.status = 'ready'`)
-      .andWhere('t.requiredSpecializationCode IN (:...codes)', { codes })
-      .andWhere(`NOT EXISTS (SELECT 1 FROM unnest(t.depends_on) AS d(id) LEFT JOIN ${this.schema}.tasks x ON x.task_id = d.id WHERE x.status IS DISTINCT FROM 'done')`)
-      .orderBy('t.priority', 'ASC')
-      .addOrderBy('t.createdAt', 'ASC')
-      .addOrderBy('t.taskId', 'ASC')
-      // Enough that concurrent requests, each taking the first one still free, rarely run out.
-      .limit(50);
-    if (excluded.length) query.andWhere('NOT (t.taskId = ANY(:excluded::uuid[]))', { excluded });
-    if (projectId) query.andWhere('t.projectId = :projectId', { projectId });
-    return query.getMany();
+  /**
+   * A command that writes to one task: `prepare` reads what the decision needs (it must not write),
+   * then the id is reserved with the task, and the decision is appended to the task's stream.
+   */
+  private onTask<T>(
+    subject: string,
+    envelope: CommandEnvelope,
+    taskId: string,
+    answer: AnswerOf<T>,
+    prepare: () => Promise<TaskCommand>,
+    applied?: (position: number | null) => void,
+  ) {
+    const execute = async (run: CommandRun): Promise<CommandOutcome<T>> => {
+      const command = await prepare();
+      await run.fence({ taskId } satisfies OnTask);
+      if (run.resumed) {
+        // The run it took over may have written before it stopped.
+        const after = await taskAfterCommand(this.store, taskId, envelope.commandId);
+        if (after) return { value: answer(after), answeredByEvents: true };
+      }
+      const outcome = await this.apply(taskId, command, envelope, answer);
+      applied?.(outcome.position);
+      return outcome;
+    };
+    return this.commands.run(subject, envelope, execute, this.readBack(envelope, answer));
   }
 
-  private claimer(actor: Actor, employeeId: string) {
+  /** Task commands reserve their id as they write, and answer with what their events made of the task. */
+  private readBack<T>(envelope: CommandEnvelope, answer: AnswerOf<T>): RunOptions<T> {
+    return {
+      reserve: 'first-fence',
+      recover: async (progress) => {
+        const after = await taskAfterCommand(this.store, (progress as OnTask).taskId, envelope.commandId);
+        return after && { value: answer(after) };
+      },
+    };
+  }
+
+  /** Decides on the task's stream and appends; answers with the task as the command left it. */
+  private async apply<T>(taskId: string, command: TaskCommand, envelope: CommandEnvelope, answer: AnswerOf<T>) {
+    const handled = await this.aggregates.handle(taskStreamName(taskId), command, contextOf(envelope));
+    if (handled.alreadyApplied) {
+      // Written before, by a run whose answer was lost or that lost the id: answer as it did.
+      const after = await taskAfterCommand(this.store, taskId, envelope.commandId);
+      if (!after) {
+        const message = `command ${envelope.commandId} was applied before, but its events cannot be read back`;
+        throw new AutocoderError(ErrorCodes.CommandAnswerLost, message);
+      }
+      return { value: answer(after), answeredByEvents: true, position: null };
+    }
+    const after = { state: handled.state as TaskAfterCommand['state'], revision: handled.revision! };
+    return { value: answer(after), answeredByEvents: handled.events.length > 0, position: handled.position };
+  }
+
+  private claimCommand(
+    taskId: string,
+    actor: Agent,
+    agentSpecializations: string[],
+    leaseTtlSec: number,
+    override: boolean,
+    pendingDependencies: string[],
+    envelope: CommandEnvelope,
+  ): TaskCommand {
+    const { agentId, employeeId } = actor;
+    const leaseId = nameBasedUuid(`lease/${envelope.commandId}`);
+    const data = { taskId, agentId, employeeId, agentSpecializations, override, leaseTtlSec, leaseId, pendingDependencies, now: now() };
+    return { type: 'ClaimTask', data };
+  }
+
+  private claimer(actor: Actor, employeeId: string): Agent {
     const who = taskActor(actor, employeeId, 'claiming a task');
     if (who.kind !== 'agent') throw new AutocoderError(ErrorCodes.Forbidden, 'tasks are claimed by agents, with their own API key');
     return who;
   }
 
-  private async claimOne(
-    taskId: string,
-    actor: Extract<TaskActor, { kind: 'agent' }>,
-    leaseTtlSec: number,
-    override: boolean,
-    envelope: CommandEnvelope,
-    commandId: string,
-    known?: { specializationCodes: string[] },
-  ): Promise<ClaimResult> {
-    const agent = known ?? (await this.agents(actor.agentId));
-    if (!agent) throw new AutocoderError(ErrorCodes.Unauthenticated, `agent ${actor.agentId} is not registered`);
-    const task = await this.aggregates.load(taskStreamName(taskId));
-    const dependsOn = task.state.exists ? task.state.dependsOn : [];
-    const dependencies = await Promise.all(dependsOn.map(async (id) => ({ id, state: (await this.aggregates.load(taskStreamName(id))).state })));
-    const pendingDependencies = dependencies.filter((d) => !d.state.exists || d.state.status !== 'done').map((d) => d.id);
-    const handled = await this.aggregates.handle(
-      taskStreamName(taskId),
-      {
-        type: 'ClaimTask',
-        data: {
-          taskId,
-          agentId: actor.agentId,
-          employeeId: actor.employeeId,
-          agentSpecializations: agent.specializationCodes,
-          override,
-          leaseTtlSec,
-          leaseId: nameBasedUuid(`lease/${commandId}`),
-          pendingDependencies,
-          now: new Date().toISOString(),
-        },
-      },
-      contextOf(envelope, commandId),
-    );
-    const view = this.handled(handled, envelope);
-    if (handled.position !== null) this.recentlyClaimed.set(taskId, handled.position);
-    this.logger.info({ taskId, employeeId: actor.employeeId, fencingToken: view.fencingToken, leaseExpiresAt: view.leaseExpiresAt }, 'task claimed');
-    return { task: view, leaseExpiresAt: view.leaseExpiresAt!, fencingToken: view.fencingToken! };
-  }
-
-  async heartbeat(subject: string, envelope: CommandEnvelope): Promise<TaskHeartbeatResult> {
-    const input = parseInput(TaskHeartbeatInput, envelope.payload, 'task heartbeat');
-    const actor = taskActor(envelope.actor, input.employeeId, 'a task heartbeat');
-    return this.commands.run(subject, envelope, async () => {
-      const handled = await this.aggregates.handle(taskStreamName(input.taskId), { type: 'ExtendLease', data: { taskId: input.taskId, actor, fencingToken: input.fencingToken, now: new Date().toISOString() } }, contextOf(envelope));
-      const view = this.handled(handled, envelope);
-      return { value: { taskId: view.taskId, leaseExpiresAt: view.leaseExpiresAt!, fencingToken: view.fencingToken! } };
-    });
-  }
-
-  async release(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
-    const input = parseInput(ReleaseTaskInput, envelope.payload, 'release');
-    const actor = taskActor(envelope.actor, input.employeeId, 'releasing a task');
-    return this.commands.run(subject, envelope, async () => {
-      const handled = await this.aggregates.handle(
-        taskStreamName(input.taskId),
-        { type: 'ReleaseTask', data: { taskId: input.taskId, actor, reason: input.reason ?? null, fencingToken: input.fencingToken, now: new Date().toISOString() } },
-        contextOf(envelope),
-      );
-      return { value: this.handled(handled, envelope) };
-    });
-  }
-
-  async changeStatus(subject: string, envelope: CommandEnvelope): Promise<TaskView> {
-    const input = parseInput(ChangeTaskStatusInput, envelope.payload, 'status change');
-    const actor = taskActor(envelope.actor, input.employeeId, 'changing a task status');
-    return this.commands.run(subject, envelope, async () => {
-      const handled = await this.aggregates.handle(
-        taskStreamName(input.taskId),
-        { type: 'ChangeTaskStatus', data: { taskId: input.taskId, actor, to: input.status, reason: input.blocker ?? input.reason ?? null, fencingToken: input.fencingToken, now: new Date().toISOString() } },
-        contextOf(envelope),
-      );
-      return { value: this.handled(handled, envelope) };
-    });
+  private logClaim(claimed: ClaimResult, actor: Agent) {
+    const { task, fencingToken, leaseExpiresAt } = claimed;
+    this.logger.info({ taskId: task.taskId, employeeId: actor.employeeId, fencingToken, leaseExpiresAt }, 'task claimed');
   }
 
   /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
@@ -286,15 +371,16 @@ export class TasksService {
    * is taken on the stream; the command id follows from the lease and its deadline, so several
    * coordinator instances expiring at once append one event.
    */
-  async expireLeases(now = new Date()): Promise<number> {
-    const due = await this.rows.createQueryBuilder('t').where('t.leaseExpiresAt <= :now', { now }).getMany();
+  async expireLeases(at = new Date()): Promise<number> {
+    const due = await this.rows.createQueryBuilder('t').where('t.leaseExpiresAt <= :at', { at }).getMany();
+    const actor = actorLabel({ kind: 'system', name: 'coordinator' });
     let expired = 0;
     for (const row of due) {
       const commandId = nameBasedUuid(`lease-expiry/${row.leaseId}/${row.leaseExpiresAt!.toISOString()}`);
       const handled = await this.aggregates.handle(
         taskStreamName(row.taskId),
-        { type: 'ExpireLease', data: { taskId: row.taskId, now: now.toISOString() } },
-        { commandId, correlationId: commandId, actor: actorLabel({ kind: 'system', name: 'coordinator' }), time: now.toISOString() },
+        { type: 'ExpireLease', data: { taskId: row.taskId, now: at.toISOString() } },
+        { commandId, correlationId: commandId, actor, time: at.toISOString() },
       );
       if (handled.events.length) {
         expired++;
@@ -302,6 +388,10 @@ export class TasksService {
       }
     }
     return expired;
+  }
+
+  private get rows() {
+    return this.dataSource.getRepository(TaskRow);
   }
 
   private get schema() {

@@ -46,6 +46,21 @@ export class TasksController {
     return replyTo(e, this.logger, () => this.runtime.tasks.changeStatus(S.changeTaskStatus, e));
   }
 
+  @MessagePattern(S.holderHeartbeat)
+  holderHeartbeat(@Payload() e: CommandEnvelope) {
+    return replyTo(e, this.logger, () => this.runtime.tasks.holderHeartbeat(S.holderHeartbeat, e));
+  }
+
+  @MessagePattern(S.holderRelease)
+  holderRelease(@Payload() e: CommandEnvelope) {
+    return replyTo(e, this.logger, () => this.runtime.tasks.holderRelease(S.holderRelease, e));
+  }
+
+  @MessagePattern(S.holderStatus)
+  holderStatus(@Payload() e: CommandEnvelope) {
+    return replyTo(e, this.logger, () => this.runtime.tasks.holderChangeStatus(S.holderStatus, e));
+  }
+
   @MessagePattern(S.listTasks)
   list(@Payload() e: QueryEnvelope) {
     return replyTo(e, this.logger, () => this.runtime.tasks.list(e));
