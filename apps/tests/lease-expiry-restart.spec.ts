@@ -123,7 +123,7 @@ describeWith({ postgres: true, nats: true }, 'lease expiry across a coordinator 
     await db.end();
     expect(await installation.remove()).toEqual([]);
     timings.suiteMs = Date.now() - suiteStarted;
-    // eslint-disable-next-line no-console
+     
     console.log(`lease expiry restart timings: ${JSON.stringify(timings)}`);
   }, 40_000);
 
@@ -145,7 +145,7 @@ describeWith({ postgres: true, nats: true }, 'lease expiry across a coordinator 
       // The usual case (a coordinator starts in about 1.2 s on an idle machine): the lease is still held.
       expect(await taskStatus(taskId)).toBe('claimed');
     } else {
-      // eslint-disable-next-line no-console
+       
       console.warn(`the replacement coordinator took ${replacedAt - killedAt} ms to start, ${replacedAt - lease.deadline} ms past the 3 s lease: the machine is loaded; expiry is measured from its start`);
     }
 

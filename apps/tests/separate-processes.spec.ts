@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Subjects } from '@autocoder/contracts';
 import { TEST_NATS_URL, describeWith } from '@autocoder/testing';
 import { connect } from 'nats';

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { TEST_DATABASE_URL, describeWith } from '@autocoder/testing';
 import { Client } from 'pg';
 import { REPO_ROOT, poll, rest, startService, stopAllServices, type ServiceProcess } from './src/processes';
@@ -221,7 +220,7 @@ describeWith({ postgres: true, nats: true }, 'task claim race: 50 claimer proces
     expect(Object.keys(transient).filter((code) => !['UNAVAILABLE', 'HTTP_502', 'HTTP_503', 'HTTP_504', 'TIMEOUT', 'FETCH_FAILED'].includes(code))).toEqual([]);
     const transientCount = Object.values(transient).reduce((a, b) => a + b, 0);
     if (transientCount > 0) {
-      // eslint-disable-next-line no-console
+       
       console.warn(`claim race: ${transientCount} transient failures were retried with the same Idempotency-Key: ${JSON.stringify(transient)}`);
     }
     const attempts = run.results.reduce((total, r) => total + r.done!.attempts, 0);
@@ -311,7 +310,7 @@ describeWith({ postgres: true, nats: true }, 'task claim race: 50 claimer proces
     await db.end();
     expect(await installation.remove()).toEqual([]);
     timings.suiteMs = Date.now() - suiteStarted;
-    // eslint-disable-next-line no-console
+     
     console.log(`task claim race timings: ${JSON.stringify(timings)}`);
   }, 40_000);
 

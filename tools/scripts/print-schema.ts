@@ -5,6 +5,6 @@ import { SCHEMA_FILE, printGatewaySchema } from '@autocoder/gateway';
 /** `npm run schema:print`: regenerates the committed GraphQL schema after a change to the types. */
 printGatewaySchema().then((sdl) => {
   writeFileSync(SCHEMA_FILE, sdl);
-  // eslint-disable-next-line no-console
+   
   console.log(`wrote ${SCHEMA_FILE}`);
 });

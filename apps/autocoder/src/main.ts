@@ -12,7 +12,7 @@ async function main() {
   const { url } = running;
   const store = config.eventstoreUrl ? 'EventStoreDB' : running.db.embedded ? 'embedded Postgres (PGlite)' : 'Postgres';
   logger.info({ url, home: config.home, store, transport: running.transport }, 'listening');
-  /* eslint-disable no-console */
+   
   if (running.adminTokenGenerated) console.log(`Admin token (generated once, kept in ${running.adminTokenFile}):\n  ${running.adminToken}`);
   console.log(`Autocoder listening on ${url}  (GraphQL ${url}/graphql, REST ${url}/api, health ${url}/health)`);
   console.log(`Data: ${config.home}  store: ${store}  transport: ${running.transport}`);

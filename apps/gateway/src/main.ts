@@ -15,7 +15,7 @@ async function main() {
   onShutdown(logger, [() => app.close(), () => bus.close()]);
   const url = `http://${config.host}:${(app.getHttpServer().address() as { port: number }).port}`;
   logger.info({ url }, 'listening');
-  /* eslint-disable no-console */
+   
   if (admin.generated) console.log(`Admin token (generated once, kept in ${admin.file}):\n  ${admin.token}`);
   console.log(`Gateway listening on ${url}  (GraphQL ${url}/graphql, REST ${url}/api, health ${url}/health)`);
 }

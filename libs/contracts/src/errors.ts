@@ -57,6 +57,11 @@ export class AutocoderError extends Error {
   }
 }
 
+/** Throws the typed error: deciders refuse a command with `return fail(code, message)`. */
+export function fail(code: ErrorCode, message: string, details?: ErrorDetail[]): never {
+  throw new AutocoderError(code, message, details);
+}
+
 export const isAutocoderError = (error: unknown, code?: ErrorCode): error is AutocoderError =>
   error instanceof AutocoderError && (code === undefined || error.code === code);
 

@@ -1,4 +1,4 @@
-import { Subjects, type DecisionEvent, type DecisionView, type MessageView, type PlanEvent, type PlanView, type ThreadEvent } from '@autocoder/contracts';
+import { Subjects, type DecisionEvent, type DecisionView, type MessageView, type PlanEvent, type PlanView } from '@autocoder/contracts';
 import { AggregateStore, type EventStore } from '@autocoder/eventstore';
 import type { CommandLog, MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';

@@ -50,7 +50,7 @@ export class CoordinatorRuntime implements RunningService {
     options: CoordinatorOptions,
   ) {
     this.jobs = new PeriodicJobs(options.logger);
-    this.processors = new EventProcessors('coordinator', dataSource, projectors, [], commands);
+    this.processors = new EventProcessors('coordinator', projectors, [], commands);
   }
 
   static async start(options: CoordinatorOptions): Promise<CoordinatorRuntime> {

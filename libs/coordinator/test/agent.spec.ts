@@ -1,4 +1,4 @@
-import { AutocoderError, type AgentEvent, type AgentProfile } from '@autocoder/contracts';
+import { type AgentEvent, type AgentProfile } from '@autocoder/contracts';
 import { deciderSpec } from '@autocoder/testing';
 import { agentDecider, type AgentCommand } from '../src/agents/agent';
 

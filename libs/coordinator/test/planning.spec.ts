@@ -1,5 +1,5 @@
 import { deciderSpec } from '@autocoder/testing';
-import { AutocoderError, type DecisionEvent, type PlanEvent } from '@autocoder/contracts';
+import { type DecisionEvent, type PlanEvent } from '@autocoder/contracts';
 import { decisionDecider, type DecisionCommand } from '../src/planning/decision';
 import type { CreateDocumentData, ReviseDocumentData } from '../src/planning/document';
 import { planDecider, type PlanCommand } from '../src/planning/plan';

@@ -1,4 +1,4 @@
-import { AutocoderError, TaskStatuses, TaskTransitions, type TaskEvent, type TaskStatus } from '@autocoder/contracts';
+import { TaskStatuses, TaskTransitions, type TaskEvent, type TaskStatus } from '@autocoder/contracts';
 import { deciderSpec } from '@autocoder/testing';
 import { taskDecider, type TaskActor, type TaskCommand } from '../src/tasks/task';
 

@@ -1,4 +1,4 @@
-import { AutocoderError, type ThreadEvent } from '@autocoder/contracts';
+import { type ThreadEvent } from '@autocoder/contracts';
 import { deciderSpec } from '@autocoder/testing';
 import { threadDecider, type ChatActor, type ThreadCommand } from '../src/chat/thread';
 

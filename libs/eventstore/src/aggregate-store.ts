@@ -1,4 +1,4 @@
-import { nameBasedUuid } from '@autocoder/contracts';
+import { actorLabel, nameBasedUuid, type CommandEnvelope } from '@autocoder/contracts';
 import type { Decider } from './decider';
 import { isEventIdConflict, isStreamNotFound, isWrongExpectedRevision } from './errors';
 import type { EventMetadata, EventStore, ExpectedRevision, NewEvent, RecordedEvent } from './event-store';
@@ -11,6 +11,14 @@ export interface CommandContext {
   /** Decision time (ISO 8601); also the events' metadata time. */
   time: string;
 }
+
+/** The context of a command as it arrived: its id, correlation and actor, decided now. */
+export const contextOf = (envelope: CommandEnvelope, commandId = envelope.commandId): CommandContext => ({
+  commandId,
+  correlationId: envelope.correlationId,
+  actor: actorLabel(envelope.actor),
+  time: new Date().toISOString(),
+});
 
 export interface Loaded<State> {
   state: State;

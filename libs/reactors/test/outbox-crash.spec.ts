@@ -52,8 +52,13 @@ describeWith({ postgres: true, nats: true }, 'outbox relay processes killed with
       new Promise<void>((ok, fail) => {
         const started = Date.now();
         const check = setInterval(() => {
-          if (pattern.test(output)) return clearInterval(check), ok();
-          if (Date.now() - started > timeoutMs) clearInterval(check), fail(new Error(`relay did not print ${pattern}: ${output.slice(-3000)}`));
+          if (pattern.test(output)) {
+            clearInterval(check);
+            ok();
+          } else if (Date.now() - started > timeoutMs) {
+            clearInterval(check);
+            fail(new Error(`relay did not print ${pattern}: ${output.slice(-3000)}`));
+          }
         }, 25);
       });
     return { child, exited, printed, output: () => output };

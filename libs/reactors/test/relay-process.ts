@@ -37,7 +37,7 @@ async function main() {
     },
   });
   await relay.start();
-  // eslint-disable-next-line no-console
+   
   console.log(`relay running ${process.pid}`);
   const timer = setInterval(() => console.log(`status ${JSON.stringify(relay.status)}`), 200);
   process.on('SIGTERM', () => {
@@ -47,7 +47,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  // eslint-disable-next-line no-console
+   
   console.error(error);
   process.exit(1);
 });

@@ -3,7 +3,6 @@ import { serviceSubjects, type CommandEnvelope, type ProcessorStatus, type Rebui
 import type { CommandLog } from '@autocoder/messaging';
 import { rebuildAll, type Projector } from '@autocoder/projections';
 import type { Reactor } from '@autocoder/reactors';
-import type { DataSource } from 'typeorm';
 
 /**
  * A service's projectors (read models: rebuilt from event zero on request) and reactors (side effects:
@@ -13,7 +12,6 @@ import type { DataSource } from 'typeorm';
 export class EventProcessors {
   constructor(
     readonly service: ServiceName,
-    private readonly dataSource: DataSource,
     /** In the order they are rebuilt. */
     readonly projectors: readonly Projector<unknown>[],
     readonly reactors: readonly Reactor<never>[] = [],

@@ -59,7 +59,7 @@ function notesService(effects: string[]): ServiceDefinition<RunningService & { p
         logger,
         reactions: { NoteAdded: async (event, context) => void effects.push(`${context.effectId()}:${event.data.noteId}`) },
       });
-      const processors = new EventProcessors('notes' as ServiceName, dataSource, [projector as Projector<unknown>], [reactor as Reactor<never>]);
+      const processors = new EventProcessors('notes' as ServiceName, [projector as Projector<unknown>], [reactor as Reactor<never>]);
       await processors.start();
       return { processors, projector, reactor, stop: async () => (await processors.stop(), await dataSource.destroy()) };
     },

@@ -11,7 +11,7 @@ async function probe(what: string, attempt: () => Promise<void>): Promise<boolea
   } catch (error) {
     const message = `${what} is not reachable: ${(error as Error).message}`;
     if (required()) throw new Error(`${message} (CI / AUTOCODER_REQUIRE_SERVICES=1 requires it)`);
-    // eslint-disable-next-line no-console
+     
     console.warn(`${message}; suites that need it are skipped`);
     return false;
   }
@@ -30,7 +30,7 @@ export default async function globalSetup() {
     await nc.close();
   });
   if (!process.env.EVENTSTORE_URL) {
-    // eslint-disable-next-line no-console
+     
     console.warn('EventStoreDB contract suite: skipped (EVENTSTORE_URL is not set; `docker compose up eventstore` starts one)');
   }
   // Workers are started after this and inherit the environment.

@@ -10,7 +10,7 @@ export const postgresAvailable = () => process.env.AUTOCODER_TEST_POSTGRES === '
 export const natsAvailable = () => process.env.AUTOCODER_TEST_NATS === 'up';
 
 const skipNote = (suite: string, what: string) =>
-  // eslint-disable-next-line no-console
+   
   console.warn(`SKIPPED "${suite}": ${what} is not reachable (CI requires it; locally the suite is reported as skipped)`);
 
 /** A describe that runs only when its servers answered; otherwise it is reported as skipped. */

@@ -3,7 +3,6 @@ import {
   ErrorCodes,
   ListMessagesInput,
   PostMessageInput,
-  actorLabel,
   nameBasedUuid,
   parseInput,
   taskStreamName,
@@ -16,7 +15,7 @@ import {
   type TaskEvent,
   type ThreadEvent,
 } from '@autocoder/contracts';
-import { isStreamNotFound, type AggregateStore, type CommandContext, type EventStore } from '@autocoder/eventstore';
+import { contextOf, isStreamNotFound, type AggregateStore, type EventStore } from '@autocoder/eventstore';
 import type { CommandLog, JsonText } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
@@ -26,13 +25,6 @@ import type { ChatActor, ThreadCommand, ThreadState } from './thread';
 
 /** Resolves once the read model holds everything up to a global position (or gives up quietly). */
 export type AwaitProjection = (position: number) => Promise<void>;
-
-export const contextOf = (envelope: CommandEnvelope): CommandContext => ({
-  commandId: envelope.commandId,
-  correlationId: envelope.correlationId,
-  actor: actorLabel(envelope.actor),
-  time: new Date().toISOString(),
-});
 
 /** Chat and planning are written by the admin or by agents; never by an unnamed caller. */
 export function chatActor(actor: Actor, what: string): ChatActor {

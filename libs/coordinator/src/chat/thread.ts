@@ -1,4 +1,4 @@
-import { AutocoderError, ErrorCodes, type ThreadEvent } from '@autocoder/contracts';
+import { ErrorCodes, fail, type ThreadEvent } from '@autocoder/contracts';
 import type { Decider } from '@autocoder/eventstore';
 
 /** Who posts: the admin (as any sender) or an agent (only as its own employee). */
@@ -38,9 +38,6 @@ export type ThreadState =
 
 export const initialThreadState: ThreadState = { exists: false };
 
-const fail = (code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string, details?: { path: string; message: string }[]): never => {
-  throw new AutocoderError(code, message, details);
-};
 
 /** Posting times never go back within a thread and never repeat, so "since" never skips one. */
 const nextPostedAt = (now: string, last: string | null): string =>

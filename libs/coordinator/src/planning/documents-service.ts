@@ -1,10 +1,10 @@
 import { AutocoderError, ErrorCodes, actorLabel, nameBasedUuid, parseInput, type CommandEnvelope, type QueryEnvelope } from '@autocoder/contracts';
-import type { AggregateStore } from '@autocoder/eventstore';
+import { contextOf, type AggregateStore } from '@autocoder/eventstore';
 import type { CommandLog } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
 import type { z } from 'zod';
-import { chatActor, contextOf, type AwaitProjection } from '../chat/messages-service';
+import { chatActor, type AwaitProjection } from '../chat';
 import type { CreateDocumentData, DocumentState, ExistingDocument, ReviseDocumentData } from './document';
 import type { DocumentRevisionRow, DocumentRow } from './document-row.entity';
 import { documentViewOfRow, documentViewOfState, revisionViewOfRow, type DocumentBaseView } from './document-view';

@@ -1,11 +1,10 @@
 import type { TaskPriority, TaskStatus, TaskView } from '@autocoder/contracts';
 import { isoTimestampSql } from '../json-rows';
-import type { TaskState } from './task';
+import type { ExistingTask } from './task';
 import { TaskRow } from './task-row.entity';
 
-type Existing = Extract<TaskState, { exists: true }>;
 
-export function taskRowOfState(state: Existing, revision: number): TaskRow {
+export function taskRowOfState(state: ExistingTask, revision: number): TaskRow {
   return Object.assign(new TaskRow(), {
     taskId: state.taskId,
     projectId: state.projectId,
@@ -30,7 +29,7 @@ export function taskRowOfState(state: Existing, revision: number): TaskRow {
   });
 }
 
-export function taskStateOfRow(row: TaskRow): Existing {
+export function taskStateOfRow(row: TaskRow): ExistingTask {
   return {
     exists: true,
     taskId: row.taskId,
@@ -55,7 +54,7 @@ export function taskStateOfRow(row: TaskRow): Existing {
   };
 }
 
-export function taskViewOfState(state: Existing, revision: number): TaskView {
+export function taskViewOfState(state: ExistingTask, revision: number): TaskView {
   return {
     taskId: state.taskId,
     projectId: state.projectId,

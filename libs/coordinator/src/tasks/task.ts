@@ -1,6 +1,6 @@
 import {
-  AutocoderError,
   ErrorCodes,
+  fail,
   LeasedStatuses,
   TaskTransitions,
   type TaskDefinition,
@@ -58,15 +58,12 @@ export type TaskState =
       updatedAt: string;
     });
 
-type Existing = Extract<TaskState, { exists: true }>;
+export type ExistingTask = Extract<TaskState, { exists: true }>;
 
 export const initialTaskState: TaskState = { exists: false };
 
-const fail = (code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string): never => {
-  throw new AutocoderError(code, message);
-};
 
-const mustExist = (state: TaskState, taskId: string): Existing => (state.exists ? state : fail(ErrorCodes.NotFound, `task ${taskId} does not exist`));
+const mustExist = (state: TaskState, taskId: string): ExistingTask => (state.exists ? state : fail(ErrorCodes.NotFound, `task ${taskId} does not exist`));
 
 const actorLabel = (actor: TaskActor) => (actor.kind === 'admin' ? 'admin' : `agent:${actor.agentId}`);
 
@@ -78,7 +75,7 @@ const addSeconds = (iso: string, sec: number) => new Date(Date.parse(iso) + sec 
  * An agent may act on a task only while it holds the task's lease. A holder whose lease has run out
  * is refused even before the expiry is recorded, so a late request cannot act on a lost lease.
  */
-function requireHolder(state: Existing, actor: TaskActor, now: string, fencingToken?: number): Lease | null {
+function requireHolder(state: ExistingTask, actor: TaskActor, now: string, fencingToken?: number): Lease | null {
   if (actor.kind === 'admin') return state.lease;
   const lease = state.lease;
   if (!lease || lease.agentId !== actor.agentId) {

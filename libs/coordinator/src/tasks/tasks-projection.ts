@@ -1,12 +1,11 @@
 import type { TaskEvent, TaskView } from '@autocoder/contracts';
 import { FoldBatch, HandlerProjection, type EventHandlers, type Recorded } from '@autocoder/projections';
 import { In, type EntityManager } from 'typeorm';
-import { taskDecider, type TaskState } from './task';
+import { taskDecider, type ExistingTask, type TaskState } from './task';
 import { TaskRow } from './task-row.entity';
 import { taskRowOfState, taskStateOfRow, taskViewOfState } from './task-view';
 
 type TasksBatch = FoldBatch<TaskState, TaskEvent>;
-type Existing = Extract<TaskState, { exists: true }>;
 const fold = (event: Recorded<TaskEvent>, batch: TasksBatch) => batch.fold(event.data.taskId, event);
 
 /** Every task event changes the task's row: folded with the decider's own `evolve`. */
@@ -63,7 +62,7 @@ export class TasksProjection extends HandlerProjection<TaskEvent, TasksBatch, Ta
   }
 
   protected async finish(batch: TasksBatch, tx: EntityManager): Promise<TaskView[]> {
-    const existing = [...batch.states.values()].filter((s): s is { state: Existing; revision: number } => s.state.exists);
+    const existing = [...batch.states.values()].filter((s): s is { state: ExistingTask; revision: number } => s.state.exists);
     await this.upsert(existing.map(({ state, revision }) => taskRowOfState(state, revision)), tx);
     return existing.map(({ state, revision }) => taskViewOfState(state, revision));
   }

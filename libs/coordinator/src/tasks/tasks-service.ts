@@ -26,7 +26,7 @@ import {
   type TaskHeartbeatResult,
   type TaskView,
 } from '@autocoder/contracts';
-import type { AggregateStore, CommandContext, EventStore } from '@autocoder/eventstore';
+import { contextOf, type AggregateStore, type EventStore } from '@autocoder/eventstore';
 import type { CommandLog, CommandOutcome, CommandRun, JsonText, RunOptions } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
@@ -55,13 +55,6 @@ const LOST_CLAIM: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 const now = () => new Date().toISOString();
-
-const contextOf = (envelope: CommandEnvelope): CommandContext => ({
-  commandId: envelope.commandId,
-  correlationId: envelope.correlationId,
-  actor: actorLabel(envelope.actor),
-  time: now(),
-});
 
 /** An agent may act only as itself: the employee id it names must be its own. */
 function taskActor(actor: Actor, employeeId: string | undefined, what: string): TaskActor {
