@@ -68,11 +68,16 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
 
   async handle(stream: string, command: Command, context: CommandContext, maxAttempts = 30): Promise<Handled<State, Event>> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.catchUp(stream);
+      // A cached state is trusted for a decision that writes: the append's expected revision proves it
+      // fresh (or conflicts). Anything else — a refusal, nothing to do, a command seen before — is
+      // only an answer once decided on the stream as it is now.
+      const cached = attempt === 1 ? this.cache.get(stream) : undefined;
+      const optimistic = cached && !cached.recentCommandIds.includes(context.commandId) ? this.tryDecide(command, cached.state) : null;
+      const current = optimistic ? cached! : await this.catchUp(stream);
       if (current.recentCommandIds.includes(context.commandId)) {
         return { state: current.state, revision: current.revision, events: [], alreadyApplied: true, position: null };
       }
-      const decided = this.decider.decide(command, current.state);
+      const decided = optimistic ?? this.decider.decide(command, current.state);
       if (decided.length === 0) {
         return { state: current.state, revision: current.revision, events: [], alreadyApplied: false, position: null };
       }
@@ -116,6 +121,16 @@ export class AggregateStore<Command, Event extends { type: string; data: unknown
         }
         throw error;
       }
+    }
+  }
+
+  /** The events of a decision on a cached state, or null when it decides nothing or refuses. */
+  private tryDecide(command: Command, state: State): Event[] | null {
+    try {
+      const events = this.decider.decide(command, state);
+      return events.length ? events : null;
+    } catch {
+      return null;
     }
   }
 

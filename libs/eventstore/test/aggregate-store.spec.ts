@@ -27,6 +27,42 @@ describeWith({ postgres: true }, 'AggregateStore on the real Postgres', () => {
     await pool?.end();
   });
 
+  it('decides a writing command on its cached state without reading the stream, and proves it by the append', async () => {
+    const stream = `counter-${randomUUID()}`;
+    const aggregates = new AggregateStore(store, counter);
+    await aggregates.handle(stream, { type: 'Count', data: { by: 1, at: 'a' } }, context(randomUUID()));
+    const reads = jest.spyOn(store, 'readStream');
+    await aggregates.handle(stream, { type: 'Count', data: { by: 2, at: 'b' } }, context(randomUUID()));
+    expect(reads).not.toHaveBeenCalled();
+    // Another instance appends meanwhile: the cached state is stale, the append conflicts, the retry reads.
+    await new AggregateStore(store, counter).handle(stream, { type: 'Count', data: { by: 10, at: 'c' } }, context(randomUUID()));
+    const result = await aggregates.handle(stream, { type: 'Count', data: { by: 4, at: 'd' } }, context(randomUUID()));
+    expect(reads).toHaveBeenCalled();
+    reads.mockRestore();
+    expect(result.state.total).toBe(17);
+    expect((await store.readStream(stream)).map((e) => (e.data as { by: number }).by)).toEqual([1, 2, 10, 4]);
+  });
+
+  it('never answers a refusal decided on a stale cached state: it decides again on the stream', async () => {
+    type Lock = { type: 'Locked' | 'Unlocked'; data: { by: string } };
+    const lock: Decider<{ type: 'Lock' | 'Unlock'; data: { by: string } }, Lock, { holder: string | null }> = {
+      decide: (command, state) => {
+        if (command.type === 'Unlock') return state.holder ? [{ type: 'Unlocked', data: command.data }] : [];
+        if (state.holder) throw new Error(`held by ${state.holder}`);
+        return [{ type: 'Locked', data: command.data }];
+      },
+      evolve: (_state, event) => ({ holder: event.type === 'Locked' ? event.data.by : null }),
+      initialState: { holder: null },
+    };
+    const stream = `lock-${randomUUID()}`;
+    const [a, b] = [new AggregateStore(store, lock), new AggregateStore(store, lock)];
+    await a.handle(stream, { type: 'Lock', data: { by: 'a' } }, context(randomUUID()));
+    await b.handle(stream, { type: 'Unlock', data: { by: 'b' } }, context(randomUUID()));
+    // a's cache still says a holds the lock; on the stream it is free.
+    const taken = await a.handle(stream, { type: 'Lock', data: { by: 'a2' } }, context(randomUUID()));
+    expect(taken.state).toEqual({ holder: 'a2' });
+  });
+
   it('retries on a conflict so concurrent commands on one stream all apply, in some order', async () => {
     const stream = `counter-${randomUUID()}`;
     const instances = [new AggregateStore(store, counter), new AggregateStore(store, counter), new AggregateStore(store, counter)];
