@@ -12,3 +12,7 @@ export * from './chat/message-events';
 export * from './chat/message-messages';
 export * from './planning/planning-events';
 export * from './planning/planning-messages';
+export * from './runner/project-events';
+export * from './runner/run-events';
+export * from './runner/session-events';
+export * from './runner/runner-messages';

@@ -35,9 +35,31 @@ export const Subjects = {
     listDecisions: 'coordinator.qry.decision.list',
     getDecision: 'coordinator.qry.decision.get',
   },
+  runner: {
+    registerProject: 'runner.cmd.project.register',
+    updateProject: 'runner.cmd.project.update',
+    syncFeatures: 'runner.cmd.project.sync-features',
+    listProjects: 'runner.qry.project.list',
+    getProject: 'runner.qry.project.get',
+    listFeatures: 'runner.qry.feature.list',
+
+    startRun: 'runner.cmd.run.start',
+    pauseRun: 'runner.cmd.run.pause',
+    resumeRun: 'runner.cmd.run.resume',
+    stopRun: 'runner.cmd.run.stop',
+    listRuns: 'runner.qry.run.list',
+    getRun: 'runner.qry.run.get',
+    listSessions: 'runner.qry.session.list',
+    runTimeline: 'runner.qry.run.timeline',
+    runLogs: 'runner.qry.run.logs',
+  },
   notifications: {
     agentUpdated: 'coordinator.evt.agent.updated',
     taskUpdated: 'coordinator.evt.task.updated',
     messagePosted: 'coordinator.evt.message.posted',
+    /** A new entry of a run's timeline (RunTimelineEntry). */
+    runTimeline: 'runner.evt.run.timeline',
+    runUpdated: 'runner.evt.run.updated',
+    featureUpdated: 'runner.evt.feature.updated',
   },
 } as const;

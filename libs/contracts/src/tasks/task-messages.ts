@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameBasedUuid } from '../ids';
 import { uuid } from '../validation';
 import { TaskPriorities, TaskStatuses, type TaskDefinition, type TaskStatus } from './task-events';
 
@@ -126,3 +127,6 @@ export interface TaskHeartbeatResult {
   leaseExpiresAt: string;
   fencingToken: number;
 }
+
+/** The id of the task a create-task command makes: the same command id always makes the same task. */
+export const taskIdOfCreateCommand = (commandId: string): string => nameBasedUuid(`task/${commandId}`);

@@ -1,4 +1,5 @@
 import {
+  taskIdOfCreateCommand,
   AutocoderError,
   ChangeTaskStatusInput,
   ClaimNextTaskInput,
@@ -106,7 +107,7 @@ export class TasksService {
     }
     const input = parseInput(CreateTaskInput, envelope.payload, 'task');
     // The id follows from the command id: a retried create cannot make a second task.
-    const taskId = nameBasedUuid(`task/${envelope.commandId}`);
+    const taskId = taskIdOfCreateCommand(envelope.commandId);
     return this.onTask(subject, envelope, taskId, viewOf, async () => {
       if (input.dependsOn.includes(taskId)) throw new AutocoderError(ErrorCodes.ValidationFailed, 'a task cannot depend on itself');
       // Read from the streams, not the read model: a task created a moment ago may be named at once.
