@@ -1,2 +1,2 @@
 // The runner: projects, features, runs and coding sessions that drive Claude in safe workspaces.
-export {};
+export * from './workspace';
