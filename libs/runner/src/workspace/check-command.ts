@@ -32,6 +32,9 @@ interface Word {
   glob: boolean;
 }
 
+/** `{a,b}` and `{1..3}` expand to several words; `{}` (xargs, find) stays as it is. */
+const BRACE_EXPANSION = /\{[^}]*(,|\.\.)[^}]*\}/;
+
 class Refusal extends Error {}
 const refuse = (reason: string): never => {
   throw new Refusal(reason);
@@ -41,7 +44,7 @@ function wordOf(node: Node): Word {
   const text = node.text;
   switch (node.type) {
     case 'word': {
-      const dynamic = text.startsWith('~') || /[{}]/.test(text);
+      const dynamic = text.startsWith('~') || BRACE_EXPANSION.test(text);
       const glob = /(^|[^\\])[*?[]/.test(text);
       return { text, value: dynamic ? null : text.replace(/\\(.)/gs, '$1'), glob };
     }
@@ -55,7 +58,7 @@ function wordOf(node: Node): Word {
     }
     case 'concatenation': {
       const parts = node.namedChildren.filter((c): c is Node => c !== null).map(wordOf);
-      const dynamic = parts.some((p) => p.value === null) || /[{}]/.test(text);
+      const dynamic = parts.some((p) => p.value === null) || BRACE_EXPANSION.test(text);
       return { text, value: dynamic ? null : parts.map((p) => p.value).join(''), glob: parts.some((p) => p.glob) };
     }
     default:
