@@ -20,6 +20,10 @@ export const ErrorCodes = {
   DependenciesNotDone: 'DEPENDENCIES_NOT_DONE',
   Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
+  ModelDeprecated: 'MODEL_DEPRECATED',
+  ModelUnknown: 'MODEL_UNKNOWN',
+  ModelRequestInvalid: 'MODEL_REQUEST_INVALID',
+  ModelUnavailable: 'MODEL_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -88,6 +92,11 @@ export const httpStatusOf = (code: ErrorCode): number =>
     DEPENDENCIES_NOT_DONE: 409,
     UNAVAILABLE: 503,
     INTERNAL: 500,
+    MODEL_DEPRECATED: 400,
+    MODEL_UNKNOWN: 400,
+    // The runner built a request the Messages API refused: the upstream said no, not the caller.
+    MODEL_REQUEST_INVALID: 502,
+    MODEL_UNAVAILABLE: 503,
   })[code];
 
 /**
@@ -119,6 +128,11 @@ export const ErrorOutcomes: Record<ErrorCode, 'decision' | 'transient'> = {
   DEPENDENCIES_NOT_DONE: 'decision',
   UNAVAILABLE: 'transient',
   INTERNAL: 'transient',
+  MODEL_DEPRECATED: 'decision',
+  MODEL_UNKNOWN: 'decision',
+  // The same request would be refused again.
+  MODEL_REQUEST_INVALID: 'decision',
+  MODEL_UNAVAILABLE: 'transient',
 };
 
 /** True when an error is a command's decided answer; anything else (or a code this build does not know) is transient. */
