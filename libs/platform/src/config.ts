@@ -18,6 +18,26 @@ export interface AutocoderConfig {
   heartbeatIntervalSec: number;
   /** An agent silent for this long is marked offline. */
   agentOfflineAfterSec: number;
+  runner: RunnerSettings;
+}
+
+/** How the runner drives its sessions (see README, "Configuration"). */
+export interface RunnerSettings {
+  /** The coding sessions' model; null for the runner's default from the SDK's current model list. */
+  model: string | null;
+  initializerModel: string | null;
+  /** Pause between one session's end and the next one's start. */
+  autoContinueDelaySec: number;
+  maxSessions: number;
+  maxTurnsPerSession: number;
+  /** Tokens a run may use in all (0: no limit). */
+  maxTokens: number;
+  /** max_tokens of each model call. */
+  maxOutputTokens: number;
+  /** Lease a runner holds on a feature's task while a session works on it (heartbeats renew it). */
+  featureLeaseSec: number;
+  /** Where projects without a path get their folder. */
+  projectsDir: string;
 }
 
 export class ConfigError extends Error {
@@ -57,10 +77,11 @@ const natsPrefix = (raw: string | null) => {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfig {
   const heartbeatIntervalSec = integer(env, 'AUTOCODER_HEARTBEAT_INTERVAL_SEC', 60, 1, 3600);
+  const home = resolve(optional(env, 'AUTOCODER_HOME') ?? './.autocoder');
   return {
     host: optional(env, 'HOST') ?? '127.0.0.1',
     port: integer(env, 'PORT', 4000, 0, 65535),
-    home: resolve(optional(env, 'AUTOCODER_HOME') ?? './.autocoder'),
+    home,
     adminToken: optional(env, 'AUTOCODER_ADMIN_TOKEN'),
     databaseUrl: optional(env, 'DATABASE_URL'),
     eventstoreUrl: optional(env, 'EVENTSTORE_URL'),
@@ -71,5 +92,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfi
     heartbeatIntervalSec,
     // Two missed heartbeats and a little slack for clocks and the network.
     agentOfflineAfterSec: integer(env, 'AUTOCODER_AGENT_OFFLINE_AFTER_SEC', heartbeatIntervalSec * 2 + 10, 1, 86400),
+    runner: {
+      model: optional(env, 'AUTOCODER_MODEL'),
+      initializerModel: optional(env, 'AUTOCODER_INITIALIZER_MODEL'),
+      autoContinueDelaySec: integer(env, 'AUTOCODER_AUTO_CONTINUE_DELAY_SEC', 3, 0, 3600),
+      maxSessions: integer(env, 'AUTOCODER_MAX_SESSIONS', 50, 1, 1000),
+      maxTurnsPerSession: integer(env, 'AUTOCODER_MAX_TURNS', 100, 1, 1000),
+      maxTokens: integer(env, 'AUTOCODER_MAX_TOKENS', 0, 0, 1_000_000_000_000),
+      maxOutputTokens: integer(env, 'AUTOCODER_MAX_OUTPUT_TOKENS', 16_000, 256, 128_000),
+      featureLeaseSec: integer(env, 'AUTOCODER_FEATURE_LEASE_SEC', 900, 30, 86400),
+      projectsDir: resolve(optional(env, 'AUTOCODER_PROJECTS_DIR') ?? `${home}/projects`),
+    },
   };
 }

@@ -94,6 +94,10 @@ const mustExist = (state: SessionState): ExistingSession => (state.exists ? stat
 const mustBeOpen = (session: ExistingSession, what: string): ExistingSession =>
   session.ended ? fail(ErrorCodes.InvalidTransition, `session ${session.sessionId} has ended (${session.ended.outcome}); it cannot ${what}`) : session;
 
+/** Tool calls that started and never reported a result: the runner died while they ran. */
+export const interruptedToolUses = (session: ExistingSession): ToolUse[] =>
+  session.requested.filter((t) => session.called.includes(t.toolUseId) && !session.answered.includes(t.toolUseId));
+
 /** Tool uses asked for and not yet answered: the model waits for their results. */
 export const unansweredToolUses = (session: ExistingSession): ToolUse[] => session.requested.filter((t) => !session.answered.includes(t.toolUseId));
 
@@ -153,7 +157,8 @@ export function decideSession(command: SessionCommand, state: SessionState): Ses
       return [{ type: 'ToolResultRecorded', data: { ...ids, turn: session.turns - 1, name: use.name, ...result, recordedAt: now } }];
     }
     case 'InterruptToolCalls':
-      return unansweredToolUses(session).map((use) => ({
+      // Only a call that started and never reported back is interrupted; one never started can still run.
+      return unansweredToolUses(session).filter((use) => session.called.includes(use.toolUseId)).map((use) => ({
         type: 'ToolCallInterrupted' as const,
         data: { ...ids, turn: session.turns - 1, toolUseId: use.toolUseId, name: use.name, recordedAt: command.data.now },
       }));

@@ -37,11 +37,10 @@ describe('session decider', () => {
     given(started, asked).when({ type: 'RecordToolCall', data: { toolUseId: 'toolu_1', name: 'read_file', input: {}, now } }).then([called('toolu_1', 'read_file', { path: 'a' })]);
   });
 
-  it('reports a tool call without a recorded result as interrupted, and the gate needs a fresh green run after it', () => {
+  it('reports a started tool call without a recorded result as interrupted (one never started is not), and the gate needs a fresh green run after it', () => {
     const asked = call(0, [use('toolu_1', 'bash', { command: 'npm test' }), use('toolu_2', 'write_file', { path: 'a', content: 'x' })]);
     given(started, asked, called('toolu_1', 'bash', { command: 'npm test' })).when({ type: 'InterruptToolCalls', data: { now } }).then([
       { type: 'ToolCallInterrupted', data: { sessionId: 's', runId: 'r', turn: 0, toolUseId: 'toolu_1', name: 'bash', recordedAt: now } },
-      { type: 'ToolCallInterrupted', data: { sessionId: 's', runId: 'r', turn: 0, toolUseId: 'toolu_2', name: 'write_file', recordedAt: now } },
     ]);
   });
 
