@@ -1,3 +1,9 @@
 // The runner: projects, features, runs and coding sessions that drive Claude in safe workspaces.
 export * from './agent';
 export * from './workspace';
+export { runnerService } from './runner-service';
+export { RunnerRuntime, type RunnerOptions } from './runner-runtime';
+export { projectDecider, featureIdOf, type ProjectState } from './projects/project';
+export { runDecider } from './runs/run';
+export { sessionDecider } from './sessions/session';
+export { featureTaskId, featureTaskCommandId } from './projects/feature-tasks';

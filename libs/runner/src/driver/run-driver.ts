@@ -37,6 +37,8 @@ export interface RunDriverDeps {
   /** How long to wait for a claimable feature task before calling the run done (tasks appear through the outbox). */
   claimPatienceMs?: number;
   pollMs?: number;
+  /** Resolves once the runner is an agent of the coordinator (it claims tasks as one). */
+  ready: Promise<void>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -96,6 +98,7 @@ export class RunDriver {
   }
 
   async drive(): Promise<void> {
+    await this.deps.ready;
     const poll = this.deps.pollMs ?? 250;
     let waitingSince: number | null = null;
     let claimAttempt = 0;

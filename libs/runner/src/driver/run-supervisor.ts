@@ -1,0 +1,112 @@
+import type { Logger } from '@autocoder/platform';
+import type { Pool, PoolClient } from 'pg';
+import type { RunDriver } from './run-driver';
+
+export interface RunSupervisorOptions {
+  /** Runs the read model lists as running or paused. */
+  activeRuns(): Promise<string[]>;
+  driver(runId: string): RunDriver;
+  /** A run taken up that no live driver held: recorded as recovered before it goes on. */
+  recover(runId: string): Promise<void>;
+  /** Session-level advisory locks: one driver per run across runner processes, freed when a process dies. */
+  pool: Pool;
+  logger: Logger;
+  sweepMs?: number;
+}
+
+interface Driving {
+  driver: RunDriver;
+  done: Promise<void>;
+}
+
+const lockKey = (runId: string) => `autocoder.runner.run/${runId}`;
+
+/**
+ * Keeps one driver per active run. A run started here is driven at once; a sweep takes up any active
+ * run no process drives (the runner that drove it died), so runs resume by themselves after a
+ * restart. Which process drives a run is decided by a Postgres advisory lock held on a connection of
+ * its own: it is released the moment that process dies, never by a timer.
+ */
+export class RunSupervisor {
+  private readonly driving = new Map<string, Driving>();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+  private sweeping = false;
+
+  constructor(private readonly options: RunSupervisorOptions) {}
+
+  start(): void {
+    const tick = () => {
+      void this.sweep().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.options.sweepMs ?? 1000);
+      });
+    };
+    tick();
+  }
+
+  /** Drives a run that was just started or resumed here. */
+  drive(runId: string): void {
+    void this.take(runId, false);
+  }
+
+  get activeDrivers(): string[] {
+    return [...this.driving.keys()];
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.stopped) return;
+    this.sweeping = true;
+    try {
+      for (const runId of await this.options.activeRuns()) {
+        if (!this.driving.has(runId)) await this.take(runId, true);
+      }
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'run sweep failed; trying again');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private async take(runId: string, recovered: boolean): Promise<void> {
+    if (this.driving.has(runId) || this.stopped) return;
+    const placeholder: Driving = { driver: null as never, done: Promise.resolve() };
+    this.driving.set(runId, placeholder);
+    let client: PoolClient | null = null;
+    try {
+      client = await this.options.pool.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey(runId)]);
+      if (!rows[0].locked) {
+        client.release();
+        this.driving.delete(runId);
+        return;
+      }
+    } catch (error) {
+      client?.release();
+      this.driving.delete(runId);
+      this.options.logger.warn({ err: error, runId }, 'could not lock the run; trying at the next sweep');
+      return;
+    }
+    const driver = this.options.driver(runId);
+    const held = client;
+    const done = (async () => {
+      try {
+        if (recovered) await this.options.recover(runId);
+        await driver.drive();
+      } catch (error) {
+        this.options.logger.error({ err: error, runId }, 'run driver failed; the next sweep takes the run up again');
+      } finally {
+        await held.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(runId)]).catch(() => undefined);
+        held.release();
+        this.driving.delete(runId);
+      }
+    })();
+    this.driving.set(runId, { driver, done });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const { driver } of this.driving.values()) driver?.halt();
+    await Promise.all([...this.driving.values()].map((d) => d.done));
+  }
+}
