@@ -1,2 +1,3 @@
 // The runner: projects, features, runs and coding sessions that drive Claude in safe workspaces.
-export {};
+export * from './read-models';
+export * from './migrations';
