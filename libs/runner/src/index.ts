@@ -6,4 +6,5 @@ export { RunnerRuntime, type RunnerOptions } from './runner-runtime';
 export { projectDecider, featureIdOf, type ProjectState } from './projects/project';
 export { runDecider } from './runs/run';
 export { sessionDecider } from './sessions/session';
+export * from './read-models';
 export { featureTaskId, featureTaskCommandId } from './projects/feature-tasks';

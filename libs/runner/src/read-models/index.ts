@@ -1,0 +1,16 @@
+export * from './runner-events';
+export * from './feature-counts';
+export * from './cap-text';
+export * from './projects-projection';
+export * from './features-projection';
+export * from './runs-projection';
+export * from './sessions-projection';
+export * from './timeline-projection';
+export * from './run-log-lines';
+export * from './runner-queries';
+export * from './runner-projectors';
+export { ProjectRow } from './project-row.entity';
+export { FeatureRow } from './feature-row.entity';
+export { RunRow } from './run-row.entity';
+export { SessionRow } from './session-row.entity';
+export { TimelineRow, TimelineRunRow, TimelineSessionRow } from './timeline-row.entity';
