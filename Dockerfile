@@ -2,6 +2,7 @@
 #   npm start                   all services in one process (the default)
 #   npm run start:gateway       GraphQL/REST gateway on $HOST:$PORT
 #   npm run start:coordinator   NATS microservice, no HTTP port
+#   npm run start:runner        NATS microservice that drives the coding sessions
 # Configuration and secrets come from the environment at run time; none are baked in.
 
 # Stage 1: only the package manifests, so the dependency layer below is reused
