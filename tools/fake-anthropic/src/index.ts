@@ -19,3 +19,4 @@ export type { AssistantTurn, Script, ScriptBook, ScriptContext, Turn } from './s
 export { canonicalJson, tokensOfBlock, tokensOfText } from './tokens';
 export { SERVED_MODELS, isServedModel } from './models';
 export type { MessagesRequest, MessageResponse, OutputBlock, StopReason, Usage } from './types';
+export * from './scripts';
