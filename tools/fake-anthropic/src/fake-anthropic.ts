@@ -94,6 +94,13 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     let body: unknown = raw;
     const entry: RecordedRequest = { requestId, path, body, bodyHash: hashBody(raw), at: now(), status: 0, streamed: false, cut: false };
     const fail = (error: ApiError) => {
+      if (res.headersSent) {
+        // Failed mid-answer (a script threw while streaming): the client sees a cut connection.
+        entry.cut = true;
+        res.socket?.destroy();
+        record(entry);
+        return;
+      }
       entry.status = error.status;
       entry.error = { type: error.type, message: error.message };
       res.writeHead(error.status, { 'content-type': 'application/json', 'request-id': requestId, ...error.headers });

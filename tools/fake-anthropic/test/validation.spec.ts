@@ -10,6 +10,7 @@ describe("fake Messages API: the API's own 400 and 404 for requests it refuses",
     client = clientFor(fake);
   });
   afterAll(() => fake.close());
+  afterEach(() => jest.restoreAllMocks());
 
   const base = { model: MODEL, max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] };
   const toolCall = { type: 'tool_use', id: 'toolu_01A', name: 'read_file', input: { path: 'a' } };
@@ -66,6 +67,7 @@ describe("fake Messages API: the API's own 400 and 404 for requests it refuses",
   });
 
   it.each(['claude-sonnet-4-5', 'claude-mythos-preview', 'claude-3-opus-20240229', 'gpt-4'])('model %s (deprecated or unknown): 404 not_found_error', async (model) => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined); // the SDK's own deprecation warning
     const error = await rejection(client.messages.create({ ...base, model } as never));
     expect(error).toBeInstanceOf(Anthropic.NotFoundError);
     expect(error.type).toBe('not_found_error');
