@@ -14,7 +14,11 @@ module.exports = {
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
-  moduleNameMapper: { '^@autocoder/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts' },
+  moduleNameMapper: {
+    // Tools packages first: the catch-all below maps only libs/*.
+    '^@autocoder/fake-anthropic$': '<rootDir>/tools/fake-anthropic/src/index.ts',
+    '^@autocoder/([a-z-]+)$': '<rootDir>/libs/$1/src/index.ts',
+  },
   globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
   testTimeout: 60000,
   // One suite at a time: suites start real servers and dozens of processes (the claim race runs 50),
