@@ -53,8 +53,8 @@ export const initializerFirstMessage = (projectName: string, spec: string): stri
   `Project: ${projectName}\n\nHere is the app spec. Create the feature list with feature_create_bulk, then the scaffold.\n\n<app_spec>\n${spec}\n</app_spec>`;
 
 /** The first user message of a coding session. */
-export const codingFirstMessage = (projectName: string): string =>
-  `Project: ${projectName}\n\nContinue: implement your claimed feature. Start with feature_get_next.`;
+export const codingFirstMessage = (projectName: string, featureName: string, sessionNumber: number): string =>
+  `Project: ${projectName} (session ${sessionNumber})\n\nContinue: implement your claimed feature, "${featureName}". Start with feature_get_next.`;
 
 /** What the runner sends after a max_tokens stop that left no tool call to answer. */
 export const CONTINUE_MESSAGE = 'Continue from where you stopped.';

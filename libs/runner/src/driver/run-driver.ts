@@ -181,7 +181,7 @@ export class RunDriver {
     const sessionContext = (label: string): CommandContext => ({ ...this.context(label), commandId: nameBasedUuid(`runner/${label}`) });
     const loaded = await deps.sessions.load(stream);
     if (!loaded.state.exists) {
-      const prompt = initializer ? initializerFirstMessage(project.name, project.spec) : codingFirstMessage(project.name);
+      const prompt = initializer ? initializerFirstMessage(project.name, project.spec) : codingFirstMessage(project.name, project.features.find((f) => f.featureId === open.featureId)?.name ?? 'unknown', open.number);
       await deps.sessions.handle(
         stream,
         {
