@@ -10,7 +10,7 @@ export {
   readProjectCommands,
   type CommandPolicy,
 } from './command-policy';
-export { detectSandbox, type Sandbox } from './sandbox';
+export { detectSandbox, directSandbox, type Sandbox } from './sandbox';
 export { DEFAULT_TIMEOUT_SEC, MAX_TIMEOUT_SEC, runCommand, type BashResult, type RunOptions } from './run-command';
 export { killTree } from './kill-tree';
 export type { SearchMatch } from './file-tools';

@@ -42,6 +42,16 @@ function bwrapArgs(root: string, network: boolean): string[] {
   return args;
 }
 
+/** No sandbox: commands run directly in the workspace (the network cannot be cut). */
+export function directSandbox(reason: string): Sandbox {
+  return {
+    isolated: false,
+    network: true,
+    describe: () => reason,
+    wrap: (command) => ({ file: 'bash', args: ['-c', command] }),
+  };
+}
+
 /**
  * bubblewrap when it is on PATH and works here (user namespaces may be blocked): read-only root,
  * the workspace the only writable path, fresh /tmp, /dev and /proc, its own pid namespace (every
@@ -56,14 +66,7 @@ export function detectSandbox(root: string, network: boolean): Sandbox {
       problem = `bubblewrap found but not usable here (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}): commands run unsandboxed`;
     }
   }
-  if (problem || !bwrap) {
-    return {
-      isolated: false,
-      network: true,
-      describe: () => problem,
-      wrap: (command) => ({ file: 'bash', args: ['-c', command] }),
-    };
-  }
+  if (problem || !bwrap) return directSandbox(problem);
   return {
     isolated: true,
     network,
