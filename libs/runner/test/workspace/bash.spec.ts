@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { detectSandbox, directSandbox, openWorkspace, runCommand, type BashResult, type Sandbox, type Workspace } from '@autocoder/runner';
+import { detectSandbox, directSandbox, openWorkspace, runCommand, type BashResult, type Sandbox, type Workspace } from '../../src/workspace';
 
 /** The pids of processes whose command line is exactly `sleep <seconds>` for any of the marks. */
 function sleeping(marks: number[]): number[] {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkCommand, commandPolicy, type CommandPolicy } from '@autocoder/runner';
+import { checkCommand, commandPolicy, type CommandPolicy } from '../../src/workspace';
 
 describe('checkCommand', () => {
   let root: string;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openWorkspace, OUTPUT_CAP_CHARS, type Workspace } from '@autocoder/runner';
+import { openWorkspace, OUTPUT_CAP_CHARS, type Workspace } from '../../src/workspace';
 
 describe('workspace file tools', () => {
   let base: string;
