@@ -37,6 +37,8 @@ function bwrapArgs(root: string, network: boolean): string[] {
   const config = path.join(root, '.autocoder');
   if (fs.existsSync(config)) args.push('--ro-bind', config, config);
   args.push('--unshare-pid', '--die-with-parent', '--new-session');
+  // The home folder is read-only here: npm keeps its cache and logs in the sandbox's own /tmp.
+  args.push('--setenv', 'npm_config_cache', '/tmp/.npm');
   if (!network) args.push('--unshare-net');
   args.push('--chdir', root);
   return args;

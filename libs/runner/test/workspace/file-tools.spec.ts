@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openWorkspace, OUTPUT_CAP_CHARS, type Workspace } from '../../src/workspace';
+import { searchFilesTool } from '../../src/workspace/file-tools';
 
 describe('workspace file tools', () => {
   let base: string;
@@ -134,6 +135,14 @@ describe('workspace file tools', () => {
     expect(r.truncated).toBe(true);
     expect(list).toHaveLength(201);
     expect(list[200]).toBe('… 300 more not shown; narrow the path or the pattern');
+  });
+
+  it('search_files stops a pattern that backtracks without end', async () => {
+    fs.writeFileSync(path.join(root, 'slow.txt'), `${'a'.repeat(40)}b\n`);
+    const started = Date.now();
+    const r = await searchFilesTool(ws.root, '(a+)+$', 'slow.txt', { budgetMs: 200 });
+    expect(r).toMatchObject({ isError: true, content: expect.stringContaining('the search took longer than 0.2 s and was stopped') });
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('reads extra commands from .autocoder/allowed-commands.json and refuses a malformed one', async () => {
