@@ -112,6 +112,9 @@ class Checker {
   }
 
   private notAllowed(name: string): never {
+    if (name === 'cd' || name === 'pushd') {
+      refuse(`\`${name}\` is not allowed: commands run in the workspace root; give paths from there (\`npm --prefix web test\`, \`git -C sub status\`, \`ls web/src\`)`);
+    }
     return refuse(`\`${name}\` is not in the allowed commands (allowed: ${[...this.policy.commands].sort().join(', ')})`);
   }
 

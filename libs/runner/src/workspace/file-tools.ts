@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { resolveInside } from './path-guard';
 import { byteLength, capHead, capJsonList, ok, toolError, type ToolResult } from './tool-result';
 
@@ -14,6 +15,8 @@ const SEARCH_FILE_LIMIT_BYTES = 1024 * 1024;
 /** Characters of a line a search tests and shows: bounds the cost of a slow pattern on a long line. */
 const SEARCH_LINE_CHARS = 2000;
 const SEARCH_TEXT_CHARS = 300;
+/** Time a search may take: a pattern that backtracks without end is stopped, not left to hang the runner. */
+const SEARCH_BUDGET_MS = 5000;
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 
 const describe = (error: unknown): string => {
@@ -160,7 +163,7 @@ export async function searchFilesTool(
   root: string,
   pattern: string,
   given = '.',
-  opts: { literal?: boolean } = {},
+  opts: { literal?: boolean; budgetMs?: number } = {},
 ): Promise<ToolResult> {
   if (typeof pattern !== 'string' || pattern === '') return toolError('pattern must be a non-empty string');
   let regex: RegExp;
@@ -187,6 +190,11 @@ export async function searchFilesTool(
 
   const matches: SearchMatch[] = [];
   let total = 0;
+  // The pattern runs in a vm context so that its time can be cut (V8 interrupts a regex there).
+  const context = vm.createContext({ regex, lines: [] as string[], hits: [] as number[] });
+  const test = new vm.Script('hits = []; for (let i = 0; i < lines.length; i++) if (regex.test(lines[i])) hits.push(i);');
+  const budgetMs = opts.budgetMs ?? SEARCH_BUDGET_MS;
+  const deadline = Date.now() + budgetMs;
   for (const file of files) {
     let bytes: Buffer;
     try {
@@ -197,10 +205,15 @@ export async function searchFilesTool(
       continue;
     }
     if (looksBinary(bytes)) continue;
-    const lines = bytes.toString('utf8').split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i].slice(0, SEARCH_LINE_CHARS);
-      if (!regex.test(line)) continue;
+    const lines = bytes.toString('utf8').split('\n').map((line) => line.slice(0, SEARCH_LINE_CHARS));
+    context.lines = lines;
+    try {
+      test.runInContext(context, { timeout: Math.max(1, deadline - Date.now()) });
+    } catch {
+      return toolError(`pattern \`${pattern}\`: the search took longer than ${budgetMs / 1000} s and was stopped; use a simpler pattern or a narrower path`);
+    }
+    for (const i of context.hits as number[]) {
+      const line = lines[i];
       total++;
       if (matches.length < SEARCH_MATCH_CAP) {
         matches.push({ path: path.relative(root, file), line: i + 1, text: line.trim().slice(0, SEARCH_TEXT_CHARS) });

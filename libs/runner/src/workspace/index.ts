@@ -10,8 +10,9 @@ export {
   readProjectCommands,
   type CommandPolicy,
 } from './command-policy';
-export { detectSandbox, type Sandbox } from './sandbox';
+export { detectSandbox, directSandbox, type Sandbox } from './sandbox';
 export { DEFAULT_TIMEOUT_SEC, MAX_TIMEOUT_SEC, runCommand, type BashResult, type RunOptions } from './run-command';
 export { killTree } from './kill-tree';
 export type { SearchMatch } from './file-tools';
 export { openWorkspace, type Workspace, type WorkspaceOptions } from './workspace';
+export { WORKSPACE_TOOLS, callWorkspaceTool, type ToolDefinition } from './workspace-tools';

@@ -37,9 +37,21 @@ function bwrapArgs(root: string, network: boolean): string[] {
   const config = path.join(root, '.autocoder');
   if (fs.existsSync(config)) args.push('--ro-bind', config, config);
   args.push('--unshare-pid', '--die-with-parent', '--new-session');
+  // The home folder is read-only here: npm keeps its cache and logs in the sandbox's own /tmp.
+  args.push('--setenv', 'npm_config_cache', '/tmp/.npm');
   if (!network) args.push('--unshare-net');
   args.push('--chdir', root);
   return args;
+}
+
+/** No sandbox: commands run directly in the workspace (the network cannot be cut). */
+export function directSandbox(reason: string): Sandbox {
+  return {
+    isolated: false,
+    network: true,
+    describe: () => reason,
+    wrap: (command) => ({ file: 'bash', args: ['-c', command] }),
+  };
 }
 
 /**
@@ -56,14 +68,7 @@ export function detectSandbox(root: string, network: boolean): Sandbox {
       problem = `bubblewrap found but not usable here (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}): commands run unsandboxed`;
     }
   }
-  if (problem || !bwrap) {
-    return {
-      isolated: false,
-      network: true,
-      describe: () => problem,
-      wrap: (command) => ({ file: 'bash', args: ['-c', command] }),
-    };
-  }
+  if (problem || !bwrap) return directSandbox(problem);
   return {
     isolated: true,
     network,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkCommand, commandPolicy, type CommandPolicy } from '@autocoder/runner';
+import { checkCommand, commandPolicy, type CommandPolicy } from '../../src/workspace';
 
 describe('checkCommand', () => {
   let root: string;
@@ -103,6 +103,17 @@ describe('checkCommand', () => {
     ['"$(echo rm)" -rf /', 'is an expansion'],
     ['$(echo ls)', 'is an expansion'],
     ['l* x', 'is an expansion'],
+    ['\\curl x', '`curl` is not'],
+    ["'c'url x", '`curl` is not'],
+    ['a=ls; $a', 'the command name `$a` is an expansion'],
+    ['X=$(curl x) ls', '`curl` is not'],
+    ['X=$(curl x)', '`curl` is not'],
+    ['echo $(( $(curl x) + 1 ))', '`curl` is not'],
+    ['echo $(< /etc/shadow)', 'redirection to a path outside the workspace'],
+    ['case x in x) curl y;; esac', '`curl` is not'],
+    ['while true; do curl x; done', '`curl` is not'],
+    ['! curl x', '`curl` is not'],
+    ['ls | { curl x; }', '`curl` is not'],
     ['eval ls', '`eval` is not'],
     ['exec ls', '`exec` is not'],
     ['source x', '`source` is not'],
