@@ -17,6 +17,11 @@ export interface ModelClientOptions {
   streamRetries?: number;
   /** First backoff before a stream retry; doubled each time, capped at 8 s, with jitter. */
   streamRetryDelayMs?: number;
+  /**
+   * A started stream that sends no event for this long is dropped and retried as a broken one (the
+   * SDK's timeout ends when the response starts, so a stalled stream would otherwise wait forever).
+   */
+  streamIdleTimeoutMs?: number;
 }
 
 export interface ModelCallResult {
@@ -33,6 +38,7 @@ export interface ModelClient {
 
 export const DEFAULT_MAX_RETRIES = 4;
 export const DEFAULT_STREAM_RETRIES = 3;
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 /** Every call streams (`messages.stream(...).finalMessage()`): large outputs never hit a response timeout. */
 export function createModelClient(options: ModelClientOptions = {}): ModelClient {
@@ -44,6 +50,7 @@ export function createModelClient(options: ModelClientOptions = {}): ModelClient
   });
   const streamRetries = options.streamRetries ?? DEFAULT_STREAM_RETRIES;
   const firstDelay = options.streamRetryDelayMs ?? 500;
+  const idleTimeout = options.streamIdleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
 
   return {
     async call(params, { signal } = {}) {
@@ -55,32 +62,51 @@ export function createModelClient(options: ModelClientOptions = {}): ModelClient
       };
       for (let retry = 0; ; retry++) {
         let connected = false;
+        let stalled = false;
+        let idle: NodeJS.Timeout | undefined;
         const stream = sdk.messages.stream(params, { signal, middleware: [counter] });
-        stream.on('connect', () => (connected = true));
+        const watch = () => {
+          clearTimeout(idle);
+          idle = setTimeout(() => ((stalled = true), stream.abort()), idleTimeout);
+        };
+        stream.on('connect', () => ((connected = true), watch()));
+        stream.on('streamEvent', watch);
         try {
           const message = await stream.finalMessage();
           return { message, requestId: stream.request_id ?? null, latencyMs: Math.round(performance.now() - started), attempts };
         } catch (error) {
           if (signal?.aborted) throw signal.reason ?? error;
           const requestId = stream.request_id ?? (error instanceof APIError ? (error.requestID ?? null) : null);
-          if (connected && isStreamBreak(error)) {
+          if (connected && (stalled || isStreamBreak(error))) {
             if (retry < streamRetries) {
-              await sleep(Math.min(firstDelay * 2 ** retry, 8000) * (1 - Math.random() * 0.25), undefined, { signal });
+              await backoff(Math.min(firstDelay * 2 ** retry, 8000), signal);
               continue;
             }
+            const last = stalled ? `no event for ${idleTimeout} ms` : messageOf(error);
             throw new ModelCallError(
               ErrorCodes.ModelUnavailable,
-              `the response stream broke ${retry + 1} times, last: ${messageOf(error)}`,
+              `the response stream broke ${retry + 1} times, last: ${last}`,
               null,
               requestId,
               attempts,
             );
           }
           throw typed(error, requestId, attempts);
+        } finally {
+          clearTimeout(idle);
         }
       }
     },
   };
+}
+
+/** Waits about `ms` (with jitter); an abort ends the wait with the signal's reason. */
+async function backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms * (1 - Math.random() * 0.25), undefined, { signal });
+  } catch (error) {
+    throw signal?.aborted ? (signal.reason ?? error) : error;
+  }
 }
 
 /** A failure after the response started: a cut connection or an error event in the stream. */
