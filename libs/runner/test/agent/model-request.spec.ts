@@ -12,7 +12,7 @@ import { text, thinking, toolUse } from './fixtures';
 
 /** A coding session of n model calls, each a tool call answered by its result. */
 function conversation(n: number): Turn[][] {
-  const turns: Turn[] = [{ kind: 'user', text: codingFirstMessage('todo-app') }];
+  const turns: Turn[] = [{ kind: 'user', text: codingFirstMessage('todo-app', 'add a todo', 2) }];
   const snapshots: Turn[][] = [[...turns]];
   for (let i = 0; i < n - 1; i++) {
     turns.push({ kind: 'assistant', content: [thinking(`t${i}`), text(`step ${i}`), toolUse(`tu_${i}`)], stopReason: 'tool_use' });
