@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+// Runs the TypeScript CLI as the repo's scripts run theirs: compiled on load by @swc-node/register.
+require('@swc-node/register');
+require('../src/main.ts');
