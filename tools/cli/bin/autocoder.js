@@ -1,4 +1,8 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI as the repo's scripts run theirs: compiled on load by @swc-node/register.
 require('@swc-node/register');
-require('../src/main.ts');
+require('../src/main.ts')
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

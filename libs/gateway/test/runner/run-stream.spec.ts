@@ -50,7 +50,7 @@ describe('gateway: a run as a stream (SSE and /ws/:projectId)', () => {
     expect(byQuery.events.map((e) => e.event)).toEqual(['tool_call', 'feature', 'complete']);
     const bad = await fetch(`${gw.url}/api/agent-runs/${run.runId}/stream`, { headers: { authorization: `Bearer ${ADMIN}`, 'last-event-id': 'yesterday' } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.message).toMatch(/Last-Event-ID/);
+    expect(((await bad.json()) as any).error.message).toMatch(/Last-Event-ID/);
   });
 
   it('delivers live entries as the runTimeline notification arrives, then ends on complete', async () => {
