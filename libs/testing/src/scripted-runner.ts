@@ -57,7 +57,7 @@ export class ScriptedRunner {
 
   constructor(
     private readonly broker: InProcessBroker,
-    private readonly agents: ScriptedAgent[] = [],
+    readonly agents: ScriptedAgent[] = [],
   ) {
     const R = Subjects.runner;
     const on = (subject: string, answer: (payload: Record<string, any>, envelope: Envelope) => unknown) =>
@@ -121,6 +121,13 @@ export class ScriptedRunner {
         .filter((l) => !p.since || l.at >= p.since)
         .slice(0, Number(p.limit ?? 1000));
     });
+  }
+
+  /** The coordinator stops accepting an agent's key (a rotation) and says so with agentUpdated. */
+  revokeAgent(agentId: string) {
+    const index = this.agents.findIndex((a) => a.agentId === agentId);
+    if (index >= 0) this.agents.splice(index, 1);
+    this.broker.publish(Subjects.notifications.agentUpdated, { agentId, status: 'active' });
   }
 
   /** Subjects the gateway sent, in order, with each envelope. */

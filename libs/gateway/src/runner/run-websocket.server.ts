@@ -4,6 +4,7 @@ import { AutocoderError, ErrorCodes, httpStatusOf, type Actor, type RunTimelineE
 import type { Logger } from '@autocoder/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AgentRevocations } from '../auth/agent-revocations';
 import { Authenticator } from '../auth/authenticator';
 import { GATEWAY_LOGGER } from '../tokens';
 import { WebSocketUpgrades } from '../websocket-upgrades';
@@ -31,10 +32,14 @@ const live = (run: RunView) => run.status === 'running' || run.status === 'pause
 @Injectable()
 export class RunWebSocketServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private wss?: WebSocketServer;
+  /** Agents' open feeds with the authorization they were opened with: a rotated key closes them. */
+  private readonly byAgent = new Map<string, Map<WebSocket, string>>();
+  private stopListening?: () => void;
 
   constructor(
     private readonly upgrades: WebSocketUpgrades,
     private readonly authenticator: Authenticator,
+    private readonly revocations: AgentRevocations,
     private readonly runner: RunnerClient,
     private readonly watch: RunTimelineWatch,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
@@ -47,9 +52,11 @@ export class RunWebSocketServer implements OnApplicationBootstrap, BeforeApplica
       (path) => PATH.test(path),
       (req, socket, head) => void this.upgrade(req, socket, head, wss),
     );
+    this.stopListening = this.revocations.listen((agentId, reason) => this.recheck(agentId, reason === 'offline'));
   }
 
   async beforeApplicationShutdown() {
+    this.stopListening?.();
     const wss = this.wss;
     if (!wss) return;
     for (const client of wss.clients) client.close(1001, 'Going away');
@@ -62,15 +69,46 @@ export class RunWebSocketServer implements OnApplicationBootstrap, BeforeApplica
     const projectId = decodeURIComponent(PATH.exec(url.pathname)![1]);
     let actor: Actor;
     let after: number | null;
+    const token = url.searchParams.get('token');
+    const authorization = req.headers.authorization ?? (token ? `Bearer ${token}` : undefined);
     try {
-      const token = url.searchParams.get('token');
-      actor = await this.authenticator.authenticate(req.headers.authorization ?? (token ? `Bearer ${token}` : undefined));
+      actor = await this.authenticator.authenticate(authorization);
       after = url.searchParams.has('after') ? streamPosition(undefined, url.searchParams.get('after')) : null;
       await this.runner.getProject(actor, projectId);
     } catch (error) {
       return refuse(socket, error);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => this.feed(ws, actor, projectId, after));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (actor.kind === 'agent') this.remember(ws, actor.agentId, authorization!);
+      this.feed(ws, actor, projectId, after);
+    });
+  }
+
+  private remember(ws: WebSocket, agentId: string, authorization: string) {
+    const sockets = this.byAgent.get(agentId) ?? new Map<WebSocket, string>();
+    sockets.set(ws, authorization);
+    this.byAgent.set(agentId, sockets);
+    ws.once('close', () => {
+      sockets.delete(ws);
+      if (!sockets.size) this.byAgent.delete(agentId);
+    });
+  }
+
+  /** After a sign that an agent's key changed: its feeds whose key no longer works are closed (4403, as graphql-ws's). */
+  private async recheck(agentId: string, offline: boolean) {
+    const sockets = this.byAgent.get(agentId);
+    if (!sockets) return;
+    if (!offline) this.authenticator.forget(agentId);
+    await Promise.all(
+      [...sockets].map(async ([ws, authorization]) => {
+        if (offline) return ws.close(4403, 'the agent was marked offline; reconnect to go on');
+        try {
+          await this.authenticator.authenticate(authorization);
+        } catch (error) {
+          if (error instanceof AutocoderError && error.code === ErrorCodes.Unauthenticated) ws.close(4403, 'the key of this socket was rotated');
+        }
+      }),
+    );
   }
 
   private feed(ws: WebSocket, actor: Actor, projectId: string, after: number | null) {

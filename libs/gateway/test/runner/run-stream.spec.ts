@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { scriptedAgent } from '@autocoder/testing';
 import { RUN_STREAM } from '../../src/runner/run-timeline-follower';
 import { ADMIN, eventually, readSse, startRunnerGateway, type RunnerGateway } from './runner-gateway';
 
@@ -71,6 +72,20 @@ describe('gateway: a run as a stream (SSE and /ws/:projectId)', () => {
     expect(res.ended).toBe(true);
   });
 
+  it('finds entries whose notification was lost by its backstop poll', async () => {
+    const run = gw.runner.addRun(gw.runner.addProject().projectId);
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const reading = readSse(gw, `/api/agent-runs/${run.runId}/stream`, ADMIN, { onOpen: opened, timeoutMs: RUN_STREAM.pollMs * 3 });
+    await open;
+    await new Promise((r) => setTimeout(r, 100));
+    gw.runner.emit(run.runId, 'error', { message: 'unheard' }, { notify: false });
+    gw.runner.finish(run.runId, 'failed', { notify: false });
+    const res = await reading;
+    expect(res.events.map((e) => e.event)).toEqual(['error', 'complete']);
+    expect(res.ended).toBe(true);
+  }, 30_000);
+
   it('stops reading the timeline when the client goes away', async () => {
     const run = gw.runner.addRun(gw.runner.addProject().projectId);
     gw.runner.emit(run.runId, 'status', { status: 'running' });
@@ -136,6 +151,17 @@ describe('gateway: a run as a stream (SSE and /ws/:projectId)', () => {
       expect(messages.map((m) => m.type)).toEqual(['commit', 'complete']);
       expect(messages[0].data.run_id).toBe(run.runId);
       ws.close();
+    });
+
+    it("closes an agent's feed once its key is rotated (4403)", async () => {
+      const project = gw.runner.addProject();
+      const rotating = scriptedAgent();
+      gw.runner.agents.push(rotating);
+      const { ws, opened } = connect(`/ws/${project.projectId}?token=${rotating.apiKey}`);
+      await opened;
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      gw.runner.revokeAgent(rotating.agentId);
+      expect(await closed).toBe(4403);
     });
 
     it('refuses the upgrade without a valid token (401) and for an unknown project (404)', async () => {
