@@ -4,6 +4,11 @@ import { buildProgram } from './program';
 
 /** `autocoder …`: the CLI's entry (tools/cli/bin/autocoder.js runs it). */
 export async function main(argv: string[]): Promise<number> {
+  // `autocoder logs <run> | head`: the reader left, nothing more to say.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const tty = process.stderr.isTTY === true;
   let progressShown = false;
   const clearProgress = () => {
