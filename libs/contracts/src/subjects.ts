@@ -59,7 +59,9 @@ export const Subjects = {
     messagePosted: 'coordinator.evt.message.posted',
     /** A new entry of a run's timeline (RunTimelineEntry). */
     runTimeline: 'runner.evt.run.timeline',
+    /** A run's view once it changed (RunView): the gateway wakes the run's streams and pushes runUpdated. */
     runUpdated: 'runner.evt.run.updated',
+    /** A feature's view once it changed (FeatureView): GraphQL's featureUpdated(projectId). */
     featureUpdated: 'runner.evt.feature.updated',
   },
 } as const;

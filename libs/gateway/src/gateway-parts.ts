@@ -12,6 +12,12 @@ import { CoordMessagesController } from './rest/coord-messages.controller';
 import { CoordDecisionsController, CoordPlansController } from './rest/coord-planning.controller';
 import { CoordTasksController } from './rest/coord-tasks.controller';
 import { HealthController } from './rest/health.controller';
+import { AgentRunsController } from './runner/agent-runs.controller';
+import { ProjectsController } from './runner/projects.controller';
+import { RunWebSocketServer } from './runner/run-websocket.server';
+import { RunTimelineWatch } from './runner/run-timeline-watch';
+import { RunnerClient } from './runner/runner-client';
+import { ProjectsResolver, RunsResolver, TokenUsageResolver } from './runner/runner.resolver';
 import { TasksClient } from './tasks-client';
 
 /** What the gateway serves for one context: its bus clients, REST controllers and GraphQL resolvers. */
@@ -20,6 +26,8 @@ export interface GatewayPart {
   clients: Provider[];
   controllers: Type<unknown>[];
   resolvers: Type<unknown>[];
+  /** Anything else it runs in the gateway (its websocket, its notification fan-out). */
+  providers?: Provider[];
 }
 
 const operations: GatewayPart = { name: 'operations', clients: [ServicesClient], controllers: [HealthController], resolvers: [OperationsResolver] };
@@ -31,8 +39,16 @@ const coordinator: GatewayPart = {
   resolvers: [AgentsResolver, TasksResolver, MessagesResolver, PlansResolver, DecisionsResolver],
 };
 
+const runner: GatewayPart = {
+  name: 'runner',
+  clients: [RunnerClient],
+  controllers: [ProjectsController, AgentRunsController],
+  resolvers: [ProjectsResolver, RunsResolver, TokenUsageResolver],
+  providers: [RunTimelineWatch, RunWebSocketServer],
+};
+
 /** Every part the gateway serves; a new context adds its part (a folder of its own) here. */
-export const GATEWAY_PARTS: readonly GatewayPart[] = [operations, coordinator];
+export const GATEWAY_PARTS: readonly GatewayPart[] = [operations, coordinator, runner];
 
 /** Every GraphQL resolver; the schema printer uses the same list. */
 export const GATEWAY_RESOLVERS = GATEWAY_PARTS.flatMap((part) => part.resolvers);

@@ -16,6 +16,7 @@ import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocke
 import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
 import { GATEWAY_LOGGER, GATEWAY_SETTINGS, MESSAGE_BUS, type GatewaySettings } from './tokens';
+import { WebSocketUpgrades } from './websocket-upgrades';
 
 export interface GatewayModuleOptions extends GatewaySettings {
   bus: MessageBus;
@@ -65,7 +66,15 @@ export class GatewayModule implements NestModule {
         }),
       ],
       controllers: GATEWAY_PARTS.flatMap((part) => part.controllers),
-      providers: [...shared, ...GATEWAY_RESOLVERS, GraphQLWebSocketServer, CompiledQueriesPlugin, { provide: APP_FILTER, useClass: RestExceptionFilter }],
+      providers: [
+        ...shared,
+        ...GATEWAY_RESOLVERS,
+        ...GATEWAY_PARTS.flatMap((part) => part.providers ?? []),
+        WebSocketUpgrades,
+        GraphQLWebSocketServer,
+        CompiledQueriesPlugin,
+        { provide: APP_FILTER, useClass: RestExceptionFilter },
+      ],
       exports: shared,
     };
   }

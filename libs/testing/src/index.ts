@@ -1,3 +1,4 @@
 export * from './services';
 export * from './decider-spec';
 export * from './host-attacks';
+export * from './scripted-runner';

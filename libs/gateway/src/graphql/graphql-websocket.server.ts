@@ -1,10 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { AutocoderError, type Actor } from '@autocoder/contracts';
 import { withCorrelationId, type Logger } from '@autocoder/platform';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { execute, GraphQLError, parse, specifiedRules, subscribe, validate, type ExecutionArgs } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context, type SubscribePayload } from 'graphql-ws';
@@ -14,6 +11,7 @@ import { AGENT_KEY_CACHE, Authenticator } from '../auth/authenticator';
 import { withBusBudget } from '../bus-budget';
 import { MAX_BODY_BYTES } from '../limits';
 import { GATEWAY_LOGGER } from '../tokens';
+import { WebSocketUpgrades } from '../websocket-upgrades';
 import { DOCUMENT_RULES, PARSE_OPTIONS } from './document-limits';
 import { createGraphQLErrorFormatter, withHttpCode } from './format-error';
 import { serviceCallRefusal } from './service-call-cost';
@@ -46,10 +44,9 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
   private readonly format;
   private sweep?: NodeJS.Timeout;
   private stopListening?: () => void;
-  private onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly upgrades: WebSocketUpgrades,
     private readonly schemaHost: GraphQLSchemaHost,
     private readonly authenticator: Authenticator,
     private readonly revocations: AgentRevocations,
@@ -115,12 +112,10 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
       });
     });
 
-    const http = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
-    this.onUpgrade = (req, socket, head) => {
-      if ((req.url ?? '').split('?')[0] !== GRAPHQL_PATH) return void socket.destroy();
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-    };
-    http.on('upgrade', this.onUpgrade);
+    this.upgrades.route(
+      (path) => path === GRAPHQL_PATH,
+      (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)),
+    );
 
     this.stopListening = this.revocations.listen((agentId, reason) => this.recheck(agentId, reason));
     // A backstop for a lost notification (they are at most once): every socket's key is re-checked
@@ -134,7 +129,6 @@ export class GraphQLWebSocketServer implements OnApplicationBootstrap, BeforeApp
   async beforeApplicationShutdown() {
     clearInterval(this.sweep);
     this.stopListening?.();
-    if (this.onUpgrade) (this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server).off('upgrade', this.onUpgrade);
     const wss = this.wss;
     if (!wss) return;
     for (const client of wss.clients) client.close(1001, 'Going away');
