@@ -1,4 +1,4 @@
-import { Subjects, type CommandEnvelope, type FeatureView, type RunDetail } from '@autocoder/contracts';
+import { Subjects, type CommandEnvelope, type FeatureView, type RunView, type SessionView } from '@autocoder/contracts';
 import { mathlib, startFakeAnthropic, type FakeAnthropic } from '@autocoder/fake-anthropic';
 import { loadConfig } from '@autocoder/platform';
 import { describeWith } from '@autocoder/testing';
@@ -7,8 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startTestSystem, type TestSystem } from './harness';
+import { ADMIN_TOKEN, eventually, gql, rest, sql, startTestSystem, type TestSystem } from './harness';
+import type { RunnerRuntime } from '@autocoder/runner';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
+const query = <P>(payload: P) => ({ correlationId: randomUUID(), actor: { kind: 'admin' as const }, payload });
 const admin = <P>(payload: P): CommandEnvelope<P> => ({ commandId: randomUUID(), correlationId: randomUUID(), actor: { kind: 'admin' }, payload });
 
 describeWith({ postgres: true }, 'runner: a spec becomes passing features on the fake Messages API', () => {
@@ -35,8 +39,8 @@ describeWith({ postgres: true }, 'runner: a spec becomes passing features on the
     const run = await system.bus.request<{ runId: string }>(Subjects.runner.startRun, admin({ projectId: project.projectId }));
     const detail = await eventually(
       async () => {
-        const d = await system.bus.request<RunDetail>(Subjects.runner.getRun, { correlationId: randomUUID(), actor: { kind: 'admin' }, payload: { runId: run.runId } }).catch(() => null);
-        return d && ['completed', 'failed', 'stopped'].includes(d.run.status) ? d : undefined;
+        const r = await system.bus.request<RunView>(Subjects.runner.getRun, query({ runId: run.runId })).catch(() => null);
+        return r && ['completed', 'failed', 'stopped'].includes(r.status) ? { run: r, sessions: await system.bus.request<SessionView[]>(Subjects.runner.listSessions, query({ runId: run.runId })) } : undefined;
       },
       90_000,
       'run to end',
@@ -54,6 +58,57 @@ describeWith({ postgres: true }, 'runner: a spec becomes passing features on the
     expect(fake.requests.length).toBe(calls);
     expect(new Set(fake.requests.map((r) => r.bodyHash)).size).toBe(fake.requests.length);
     expect(detail.run.usage.input + detail.run.usage.cacheRead + detail.run.usage.cacheWrite5m).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('takes a spec over REST, streams every step, answers GraphQL and the CLI, and rebuilds its read models identically', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'autocoder-project-')), 'mathlib');
+    const created = await rest(system, 'POST', '/api/projects', ADMIN_TOKEN, { name: 'mathlib over rest', spec: 'A tiny math library with tests.', path });
+    expect(created.status).toBe(201);
+    const projectId = created.body.id as string;
+    const started = await rest(system, 'POST', `/api/projects/${projectId}/agent-runs`, ADMIN_TOKEN, {});
+    expect(started.status).toBe(201);
+    const runId = started.body.id as string;
+
+    // The stream follows the run live and ends after `complete`.
+    const res = await fetch(`${system.url}/api/agent-runs/${runId}/stream`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const frames = (await res.text()).split('\n\n').filter((f) => f.includes('event: '));
+    const types = frames.map((f) => /event: (\w+)/.exec(f)![1]);
+    for (const type of ['status', 'tool_call', 'tool_result', 'feature', 'test', 'complete']) expect(types).toContain(type);
+    expect(types.at(-1)).toBe('complete');
+    const ids = frames.map((f) => Number(/id: (\d+)/.exec(f)![1]));
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+
+    // Last-Event-ID resumes after the given entry.
+    const resumed = await fetch(`${system.url}/api/agent-runs/${runId}/stream`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'last-event-id': String(ids[ids.length - 3]) } });
+    expect((await resumed.text()).split('\n\n').filter((f) => f.includes('event: ')).length).toBe(2);
+
+    const run = await rest(system, 'GET', `/api/agent-runs/${runId}`, ADMIN_TOKEN);
+    expect(run.body).toMatchObject({ status: 'completed', feature_counts: { passing: 4, total: 4 } });
+    expect(run.body.sessions).toHaveLength(5);
+    expect(run.body.usage.total).toBeGreaterThan(0);
+    const features = await rest(system, 'GET', `/api/projects/${projectId}/features`, ADMIN_TOKEN);
+    expect(features.body.every((f: any) => f.status === 'passing' && f.evidence.command === 'node --test' && f.evidence.exit_code === 0)).toBe(true);
+    const logs = await rest(system, 'GET', `/api/agent-runs/${runId}/logs?level=info`, ADMIN_TOKEN);
+    expect(logs.status).toBe(200);
+    expect(logs.body.length).toBeGreaterThan(10);
+
+    const graph = await gql(system, ADMIN_TOKEN, 'query($id: ID!) { run(id: $id) { status sessions { kind turns } } }', { id: runId });
+    expect(graph.errors).toBeUndefined();
+    expect(graph.data.run.status).toBe('COMPLETED');
+
+    // Not spawnSync: the gateway answering the CLI runs in this process.
+    const cli = await promisify(execFile)('node', ['-r', '@swc-node/register', 'tools/cli/src/main.ts', 'status', runId, '--url', system.url, '--token', ADMIN_TOKEN], { encoding: 'utf8' });
+    expect(cli.stdout).toMatch(/completed/);
+    expect(cli.stdout).toMatch(/4\/4/);
+
+    // A rebuild from the events gives the same rows.
+    const schema = `${system.config.schemaPrefix}runner`;
+    const tables = ['projects', 'features', 'runs', 'sessions', 'run_timeline', 'run_timeline_runs', 'run_timeline_sessions'];
+    const dump = async () => Promise.all(tables.map((t) => sql(`SELECT * FROM ${schema}.${t} ORDER BY 1`)));
+    const before = await dump();
+    await (system.services.get('runner') as RunnerRuntime).rebuildProjections();
+    expect(await dump()).toEqual(before);
   }, 120_000);
 });
 

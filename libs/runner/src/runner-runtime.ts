@@ -102,9 +102,12 @@ export class RunnerRuntime implements RunningService {
       logger,
       sweepMs: options.sweepMs,
     });
-    const projectsService = new ProjectsService(projects, commands, queries, settings.projectsDir, logger);
-    const runsService = new RunsService(runs, projects, commands, queries, { ...settings, defaultModel }, (runId) => supervisor.drive(runId));
     const projectors = createRunnerProjectors({ store, dataSource, schema, logger, bus });
+    const upTo = (projector: { waitFor(position: number, timeoutMs?: number): Promise<void> }) => async (position: number | null) => {
+      if (position !== null) await projector.waitFor(position, 5000).catch(() => undefined);
+    };
+    const projectsService = new ProjectsService(projects, commands, queries, settings.projectsDir, logger, upTo(projectors.projects));
+    const runsService = new RunsService(runs, projects, commands, queries, { ...settings, defaultModel }, (runId) => supervisor.drive(runId), upTo(projectors.runs));
     const reactor = featureTasksReactor({ store, pool, schema, logger, projects, tasks });
     const processors = new EventProcessors('runner', projectors.all, [reactor as never], commands);
     const runtime = new RunnerRuntime(projectsService, runsService, queries, supervisor, dataSource, processors, registration);

@@ -168,12 +168,6 @@ export interface RunView {
   endedAt: string | null;
 }
 
-/** A run with its sessions in the order they were opened: what `getRun` answers. */
-export interface RunDetail {
-  run: RunView;
-  sessions: SessionView[];
-}
-
 /** The stream's event types, as seed 002 names them. */
 export const RunStreamTypes = ['status', 'tool_call', 'tool_result', 'feature', 'commit', 'test', 'error', 'complete'] as const;
 export type RunStreamType = (typeof RunStreamTypes)[number];

@@ -48,6 +48,8 @@ export class ProjectsService {
     private readonly queries: RunnerQueries,
     private readonly projectsDir: string,
     private readonly logger: Logger,
+    /** Read your writes: the projects read model has the event at this position (or a few seconds passed). */
+    private readonly projected: (position: number | null) => Promise<void> = async () => undefined,
   ) {}
 
   async register(subject: string, envelope: CommandEnvelope): Promise<ProjectView> {
@@ -63,6 +65,7 @@ export class ProjectsService {
         { type: 'RegisterProject', data: { projectId, name: input.name, spec: input.spec, workspace: { path, repositoryUrl: input.repositoryUrl ?? null }, network: input.network, now } },
         contextOf(envelope),
       );
+      await this.projected(handled.position);
       this.logger.info({ projectId, path }, 'project registered');
       return { value: projectViewOf(handled.state as ExistingProject, now) };
     });
@@ -75,6 +78,7 @@ export class ProjectsService {
       const now = new Date().toISOString();
       const { projectId, ...change } = input;
       const handled = await this.projects.handle(projectStreamName(projectId), { type: 'UpdateProject', data: { ...change, now } }, contextOf(envelope));
+      await this.projected(handled.position);
       return { value: projectViewOf(handled.state as ExistingProject, now) };
     });
   }

@@ -10,7 +10,6 @@ import {
   parseInput,
   type FeatureView,
   type ProjectView,
-  type RunDetail,
   type RunLogLine,
   type RunTimelinePage,
   type RunView,
@@ -76,12 +75,12 @@ export class RunnerQueries {
     return this.runViews(rows);
   }
 
-  async getRun(runId: string): Promise<RunDetail> {
+  async getRun(runId: string): Promise<RunView> {
     const input = parseInput(RunIdInput, { runId }, 'run id');
     const row = await this.dataSource.getRepository(RunRow).findOneBy({ runId: input.runId });
     if (!row) throw notFound('run', input.runId, 'expected the id of a started run (listRuns shows them)');
     const [run] = await this.runViews([row]);
-    return { run, sessions: await this.sessionViews(input.runId, run) };
+    return run;
   }
 
   /** A run's sessions in the order it opened them. */

@@ -40,6 +40,8 @@ export class RunsService {
     private readonly settings: RunnerSettings & { defaultModel: string },
     /** A run was started or resumed here: drive it now rather than at the next sweep. */
     private readonly onActive: (runId: string) => void,
+    /** Read your writes: the runs read model has the event at this position (or a few seconds passed). */
+    private readonly projected: (position: number | null) => Promise<void> = async () => undefined,
   ) {}
 
   async start(subject: string, envelope: CommandEnvelope): Promise<RunView> {
@@ -65,6 +67,7 @@ export class RunsService {
         contextOf(envelope),
       );
       const run = handled.state as ExistingRun;
+      await this.projected(handled.position);
       const view: RunView = {
         runId,
         projectId: run.projectId,
@@ -98,6 +101,7 @@ export class RunsService {
       if (!loaded.state.exists) throw new AutocoderError(ErrorCodes.NotFound, `run ${input.runId} does not exist`);
       const handled = await this.runs.handle(stream, command(input.reason, actorLabel(envelope.actor), new Date().toISOString()), contextOf(envelope));
       const run = handled.state as ExistingRun;
+      await this.projected(handled.position);
       if (run.status === 'running') this.onActive(run.runId);
       return { value: { runId: run.runId, status: run.status, reason: run.reason } };
     });
