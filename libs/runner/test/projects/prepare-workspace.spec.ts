@@ -1,17 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareWorkspace } from '../../src/projects/prepare-workspace';
 
 describe('prepareWorkspace', () => {
   const env = { ...process.env };
+  const roots: string[] = [];
+  const temp = (prefix: string) => {
+    const root = mkdtempSync(join(tmpdir(), prefix));
+    roots.push(root);
+    return root;
+  };
   afterEach(() => {
     process.env = { ...env };
   });
+  afterAll(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
 
   const origin = () => {
-    const repo = join(mkdtempSync(join(tmpdir(), 'autocoder-origin-')), 'repo');
+    const repo = join(temp('autocoder-origin-'), 'repo');
     mkdirSync(repo);
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: repo, stdio: 'ignore' });
     git('init', '-q');
@@ -28,14 +35,14 @@ describe('prepareWorkspace', () => {
     process.env.GIT_PAGER = 'less';
     process.env.GIT_TRACE = '0';
     const repo = origin();
-    const path = join(mkdtempSync(join(tmpdir(), 'autocoder-ws-')), 'clone');
+    const path = join(temp('autocoder-ws-'), 'clone');
     await prepareWorkspace({ path, repositoryUrl: repo, pathGiven: true });
     expect(existsSync(join(path, '.git'))).toBe(true);
     expect(readFileSync(join(path, 'README.md'), 'utf8')).toBe('# origin\n');
   });
 
   it('names the repository and the reason when a clone fails', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'autocoder-ws-')), 'clone');
+    const path = join(temp('autocoder-ws-'), 'clone');
     await expect(prepareWorkspace({ path, repositoryUrl: 'file:///nonexistent', pathGiven: true })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
       message: expect.stringMatching(/^repository_url: file:\/\/\/nonexistent could not be cloned: .*fatal: '\/nonexistent' does not appear to be a git repository/),
