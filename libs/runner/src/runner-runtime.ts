@@ -90,13 +90,13 @@ export class RunnerRuntime implements RunningService {
       activeRuns: async () => (await queries.listRuns({})).filter((r) => r.status === 'running' || r.status === 'paused').map((r) => r.runId),
       driver,
       recover: async (runId) => {
-        await runs.handle(runStreamName(runId), { type: 'RecoverRun', data: { now: new Date().toISOString() } }, {
+        const handled = await runs.handle(runStreamName(runId), { type: 'RecoverRun', data: { now: new Date().toISOString() } }, {
           commandId: nameBasedUuid(`runner/recover/${runId}/${Date.now()}`),
           correlationId: runId,
           actor: 'system:runner',
           time: new Date().toISOString(),
         });
-        logger.warn({ runId }, 'run taken up after its runner stopped: resuming from its events');
+        if (handled.events.length) logger.warn({ runId }, 'run taken up after its runner stopped: resuming from its events');
       },
       pool,
       logger,

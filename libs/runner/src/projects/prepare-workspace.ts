@@ -3,6 +3,22 @@ import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 
+/**
+ * Variables that would make git start an editor, a pager or a password prompt: a clone needs none, and
+ * simple-git refuses to run with any of them set (npm sets EDITOR for every script it runs).
+ */
+const INTERACTIVE_VARIABLES = /^(EDITOR|VISUAL|PAGER|GIT_EDITOR|GIT_SEQUENCE_EDITOR|GIT_PAGER|GIT_ASKPASS|SSH_ASKPASS)$/i;
+
+/** The runner's own environment for git, without prompts; its GIT_* settings (e.g. GIT_SSL_CAINFO) are the operator's, so allowed. */
+function cloneEnv(): { env: Record<string, string>; allowEnvironment: string[] } {
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !INTERACTIVE_VARIABLES.test(name) && name !== 'GIT_TERMINAL_PROMPT') env[name] = value;
+  }
+  // simple-git's environment guard refuses any GIT_* variable handed to .env() that is not listed here.
+  return { env, allowEnvironment: Object.keys(env).filter((name) => /^GIT_/i.test(name)) };
+}
+
 const invalid = (field: string, message: string): never => {
   throw new AutocoderError(ErrorCodes.ValidationFailed, `${field}: ${message}`, [{ path: field, message }]);
 };
@@ -35,12 +51,16 @@ export async function prepareWorkspace(options: { path: string; repositoryUrl: s
   if (entries.length > 0) invalid('path', `${options.path} is not empty: a repository is cloned only into an empty folder`);
   try {
     // No prompts for credentials: a runner has nobody to answer them.
-    await simpleGit({ timeout: { block: 120_000 } })
-      .env({ ...process.env, GIT_TERMINAL_PROMPT: '0' })
+    const { env, allowEnvironment } = cloneEnv();
+    await simpleGit({ timeout: { block: 120_000 }, allowEnvironment })
+      .env(env)
       .clone(options.repositoryUrl, options.path);
   } catch (error) {
     await fs.rm(join(options.path, '.git'), { recursive: true, force: true }).catch(() => undefined);
-    const message = (error as Error).message.split('\n').filter(Boolean).slice(-2).join(' ');
+    // git's own verdict is on its fatal:/error: lines; the advice after them says nothing specific.
+    const lines = (error as Error).message.split('\n').map((l) => l.trim()).filter(Boolean);
+    const verdict = lines.filter((l) => /^(fatal|error):/.test(l));
+    const message = (verdict.length ? verdict : lines.slice(-2)).join(' ');
     invalid('repository_url', `${options.repositoryUrl} could not be cloned: ${message}`);
   }
 }

@@ -121,7 +121,9 @@ export function decideRun(command: RunCommand, state: RunState): RunEvent[] {
       return [{ type: 'RunFailed', data: { runId: run.runId, code: command.data.code, message: command.data.message, failedAt: command.data.now } }];
     }
     case 'RecoverRun': {
-      const run = mustNotHaveEnded(mustExist(state), 'be recovered');
+      const run = mustExist(state);
+      // The sweep finds runs in the read model, which lags: a run that ended meanwhile has nothing to recover.
+      if (isRunEnded(run.status)) return [];
       return [{ type: 'RunCrashRecovered', data: { runId: run.runId, sessionId: run.openSession?.sessionId ?? null, recoveredAt: command.data.now } }];
     }
   }

@@ -37,4 +37,14 @@ describe('run decider', () => {
     given(started, opened).when({ type: 'CompleteRun', data: { reason: 'all_features_done', now } }).thenFails('CONFLICT', /still has session/);
     given(started, opened, closed).when({ type: 'CompleteRun', data: { reason: 'all_features_done', now } }).then([{ type: 'RunCompleted', data: { runId, reason: 'all_features_done', completedAt: now } }]);
   });
+
+  it('recovers a run that is still going, and treats one that has ended as nothing to recover', () => {
+    const recover = { type: 'RecoverRun' as const, data: { now } };
+    given(started, opened).when(recover).then([{ type: 'RunCrashRecovered', data: { runId, sessionId, recoveredAt: now } }]);
+    // The sweep lists active runs from the read model, which can lag behind a run that just ended.
+    const completed: RunEvent = { type: 'RunCompleted', data: { runId, reason: 'all_features_done', completedAt: now } };
+    const stopped: RunEvent = { type: 'RunStopped', data: { runId, reason: 'enough', by: 'admin', stoppedAt: now } };
+    given(started, opened, closed, completed).when(recover).then([]);
+    given(started, stopped).when(recover).then([]);
+  });
 });
