@@ -3,7 +3,7 @@ import {
   type CommandEnvelope,
   type FeatureView,
   type ProjectView,
-  type RunDetail,
+  type SessionView,
   type RunTimelineEntry,
   type RunTimelinePage,
   type RunView,
@@ -13,6 +13,9 @@ import { scriptTurns, startFakeAnthropic, stop, text, toolUse, type FakeAnthropi
 import { loadConfig } from '@autocoder/platform';
 import { CONTINUE_MESSAGE } from '@autocoder/runner';
 import { describeWith } from '@autocoder/testing';
+
+/** A run with its sessions, as GET /api/agent-runs/:id shows it. */
+type RunDetail = { run: RunView; sessions: SessionView[] };
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -142,7 +145,7 @@ describeWith({ postgres: true }, 'runner controls, retries and bad input on the 
 
   const features = (projectId: string) => query<FeatureView[]>(S.listFeatures, { projectId });
   const startRun = (projectId: string, options: Record<string, unknown> = {}) => command<RunView>(S.startRun, { projectId, maxSessions: 1, ...options });
-  const detail = (runId: string) => query<RunDetail>(S.getRun, { runId });
+  const detail = async (runId: string): Promise<RunDetail> => ({ run: await query<RunView>(S.getRun, { runId }), sessions: await query<SessionView[]>(S.listSessions, { runId }) });
   const timeline = async (runId: string) => (await query<RunTimelinePage>(S.runTimeline, { runId, limit: 1000 })).entries;
   const requestsOf = (name: string): RecordedRequest[] => fake.requests.filter((r) => r.path === '/v1/messages' && projectOf(r.body) === name);
   const task = (taskId: string) => query<TaskView>(Subjects.coordinator.getTask, { taskId });
