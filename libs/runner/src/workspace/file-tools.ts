@@ -53,6 +53,16 @@ export async function readFileTool(root: string, given: string): Promise<ToolRes
   }
 }
 
+/** A second hard link may be a file outside the workspace that no realpath reveals. */
+async function hardLinked(abs: string): Promise<boolean> {
+  try {
+    const s = await fs.lstat(abs);
+    return s.isFile() && s.nlink > 1;
+  } catch {
+    return false;
+  }
+}
+
 export async function writeFileTool(root: string, given: string, content: string, onChange: () => void): Promise<ToolResult> {
   if (typeof content !== 'string') return toolError('content must be a string');
   const r = resolveInside(root, given, { write: true });
@@ -62,6 +72,7 @@ export async function writeFileTool(root: string, given: string, content: string
     // The parent folders just made cannot be symlinks, but a file may have appeared: check again.
     const again = resolveInside(root, given, { write: true });
     if (!again.ok) return toolError(again.reason);
+    if (await hardLinked(again.abs)) return toolError(`\`${given}\`: has other hard links (it may be a file outside the workspace); refused`);
     await fs.writeFile(again.abs, content, 'utf8');
     onChange();
     return ok(`wrote ${byteLength(content)} bytes to ${again.rel}`);
@@ -92,6 +103,7 @@ export async function editFileTool(
   try {
     const stat = await fs.stat(r.abs);
     if (stat.isDirectory()) return toolError(`\`${given}\`: is a directory`);
+    if (stat.nlink > 1) return toolError(`\`${given}\`: has other hard links (it may be a file outside the workspace); refused`);
     if (stat.size > EDIT_LIMIT_BYTES) return toolError(`\`${given}\`: is ${stat.size} bytes; edit_file edits files up to ${EDIT_LIMIT_BYTES} bytes`);
     const text = await fs.readFile(r.abs, 'utf8');
     const found = occurrences(text, oldString);

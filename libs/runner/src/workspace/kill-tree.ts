@@ -48,9 +48,10 @@ async function marked(marker: string): Promise<number[]> {
  * whose parent exited, re-parented to init, the way Jenkins finds a build's strays). Repeats a few
  * times to catch a fork in flight. In the sandbox the pid namespace dies with its init besides.
  */
-export async function killTree(pid: number, marker: string): Promise<void> {
+export async function killTree(pid: number, marker: string, opts: { rootExited?: boolean } = {}): Promise<void> {
   for (let round = 0; round < 5; round++) {
-    await killDescendants(pid);
+    // Once the root is reaped its pid may be reused: its orphans are found by the marker instead.
+    if (!opts.rootExited) await killDescendants(pid);
     kill(-pid, 'SIGKILL');
     const strays = await marked(marker);
     for (const stray of strays) kill(stray, 'SIGKILL');

@@ -68,8 +68,9 @@ export function runCommand(sandbox: Sandbox, root: string, command: string, opts
     let timedOut = false;
     let aborted = opts.signal?.aborted ?? false;
     let killing: Promise<void> | undefined;
+    let exited = false;
     const child = spawn(file, args, { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stop = (): Promise<void> => (killing ??= child.pid ? killTree(child.pid, marker) : Promise.resolve());
+    const stop = (): Promise<void> => (killing ??= child.pid ? killTree(child.pid, marker, { rootExited: exited }) : Promise.resolve());
     const timer = setTimeout(() => {
       timedOut = true;
       void stop();
@@ -84,7 +85,10 @@ export function runCommand(sandbox: Sandbox, root: string, command: string, opts
     child.stderr.on('data', (c: Buffer) => stderr.push(c));
     // When the command's own process ends, what it left running (background jobs) is killed, which
     // also closes the pipes those held open.
-    child.on('exit', () => void stop());
+    child.on('exit', () => {
+      exited = true;
+      void stop();
+    });
     let spawnError: Error | undefined;
     child.on('error', (error) => {
       spawnError = error;

@@ -57,6 +57,13 @@ describe('workspace file tools', () => {
       expect(await ws.readFile(path.join(root, 'src/a.ts'))).toMatchObject({ isError: false, content: expect.stringContaining('const a') });
     });
 
+    it('refuses to write or edit a file with another hard link (it may live outside)', async () => {
+      fs.linkSync(path.join(outside, 'secret.txt'), path.join(root, 'hard.txt'));
+      expect((await ws.writeFile('hard.txt', 'pwned')).content).toBe('`hard.txt`: has other hard links (it may be a file outside the workspace); refused');
+      expect((await ws.editFile('hard.txt', 'secret', 'pwned')).content).toContain('has other hard links');
+      expect(fs.readFileSync(path.join(outside, 'secret.txt'), 'utf8')).toBe('secret');
+    });
+
     it('refuses writes into .git and .autocoder', async () => {
       expect((await ws.writeFile('.git/hooks/pre-commit', 'x')).content).toContain('.git/ is protected');
       expect((await ws.writeFile('.autocoder/allowed-commands.json', '{}')).content).toContain('.autocoder/ is protected');
