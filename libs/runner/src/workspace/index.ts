@@ -15,4 +15,3 @@ export { DEFAULT_TIMEOUT_SEC, MAX_TIMEOUT_SEC, runCommand, type BashResult, type
 export { killTree } from './kill-tree';
 export type { SearchMatch } from './file-tools';
 export { openWorkspace, type Workspace, type WorkspaceOptions } from './workspace';
-export { WORKSPACE_TOOLS, callWorkspaceTool, type ToolDefinition } from './workspace-tools';
