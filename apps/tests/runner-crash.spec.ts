@@ -181,7 +181,6 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     await bus?.close();
     await stopAllServices('SIGTERM', 10_000);
     await db?.end();
-    // eslint-disable-next-line no-console
     console.log(`runner-crash timings: ${JSON.stringify(timings)}`);
     expect(await installation.remove()).toEqual([]);
   }, 40_000);
