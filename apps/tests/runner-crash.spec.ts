@@ -160,6 +160,14 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     return { modelCalls: completed.length, repeats };
   };
 
+  /** Every tool call of the run reported back or shows as interrupted: none is left running in the record. */
+  const expectNoToolCallLeftOpen = async (runId: string) => {
+    const tools = await events(`type IN ('ToolCalled', 'ToolResultRecorded', 'ToolCallInterrupted') AND data->>'runId' = $1`, [runId]);
+    const closed = new Set(tools.filter((e) => e.type !== 'ToolCalled').map((e) => e.data.toolUseId));
+    expect(tools.filter((e) => e.type === 'ToolCalled' && !closed.has(e.data.toolUseId)).map((e) => `${e.data.name} ${e.data.toolUseId}`)).toEqual([]);
+    return tools.filter((e) => e.type === 'ToolCallInterrupted').length;
+  };
+
   beforeAll(async () => {
     db = new Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
     await db.connect();
@@ -244,6 +252,11 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     );
     expect(toldOk).toEqual([]);
 
+    // How wide the window for kill 2 was: the shortest bash call of the run.
+    const bash = await events(`type = 'ToolResultRecorded' AND data->>'runId' = $1 AND data->>'name' = 'bash'`, [runId]);
+    timings.shortestBashMs = Math.min(...bash.map((e) => e.data.durationMs));
+
+    await expectNoToolCallLeftOpen(runId);
     const calls = await expectNoCompletedCallRepeated(runId, 2);
     timings.restartRunModelCalls = calls.modelCalls;
     timings.restartRunRepeatedRequests = calls.repeats;
@@ -294,6 +307,7 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     expect(task[reclaim].data.fencingToken).toBeGreaterThan(opened.data.fencingToken);
     expect(task.at(-1)).toMatchObject({ type: 'TaskStatusChanged', data: { to: 'done' } });
 
+    timings.takeoverInterruptedToolCalls = await expectNoToolCallLeftOpen(runId);
     const calls = await expectNoCompletedCallRepeated(runId, 1);
     timings.takeoverRunModelCalls = calls.modelCalls;
     timings.takeoverRunRepeatedRequests = calls.repeats;
