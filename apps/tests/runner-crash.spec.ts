@@ -160,6 +160,18 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     return { modelCalls: completed.length, repeats };
   };
 
+  /** Waits for a bash call (node --test, some 300 ms) of a coding session that has started and not reported back. */
+  const bashInProgress = (runId: string, afterPosition = 0) =>
+    poll(
+      'a bash tool call in progress',
+      async () => {
+        const all = await codingEvents(runId);
+        const finished = new Set(all.filter((e) => e.type === 'ToolResultRecorded' || e.type === 'ToolCallInterrupted').map((e) => e.data.toolUseId));
+        return all.find((e) => e.type === 'ToolCalled' && e.data.name === 'bash' && e.position > afterPosition && !finished.has(e.data.toolUseId));
+      },
+      { timeoutMs: 60_000, intervalMs: 5 },
+    );
+
   /** Every tool call of the run reported back or shows as interrupted: none is left running in the record. */
   const expectNoToolCallLeftOpen = async (runId: string) => {
     const tools = await events(`type IN ('ToolCalled', 'ToolResultRecorded', 'ToolCallInterrupted') AND data->>'runId' = $1`, [runId]);
@@ -212,16 +224,7 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
 
     // Kill 2: while a bash tool call (node --test) runs: it was called, its result is not recorded.
     await startRunner(LEASE_SEC);
-    const lastBefore = afterKill1.at(-1)!.position;
-    const running = await poll(
-      'a bash tool call in progress',
-      async () => {
-        const all = await codingEvents(runId);
-        const finished = new Set(all.filter((e) => e.type === 'ToolResultRecorded' || e.type === 'ToolCallInterrupted').map((e) => e.data.toolUseId));
-        return all.find((e) => e.type === 'ToolCalled' && e.data.name === 'bash' && e.position > lastBefore && !finished.has(e.data.toolUseId));
-      },
-      { timeoutMs: 60_000, intervalMs: 5 },
-    );
+    const running = await bashInProgress(runId, afterKill1.at(-1)!.position);
     await killRunner();
     const afterKill2 = await events(`stream_id = $1`, [running.stream_id]);
     const cutShort = afterKill2.filter((e) => e.type === 'ToolCalled' && !afterKill2.some((r) => r.type === 'ToolResultRecorded' && r.data.toolUseId === e.data.toolUseId));
@@ -267,11 +270,8 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     if (!runner?.running) await startRunner(SHORT_LEASE_SEC); // this test run on its own
     const { path, projectId, runId } = await startRun('mathlib-takeover');
 
-    await poll(
-      'two model calls of a coding session',
-      async () => ((await codingEvents(runId)).filter((e) => e.type === 'ModelCallCompleted').length >= 2 ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 20 },
-    );
+    // Killed while the first coding session runs its tests: the bash call never reports back.
+    const running = await bashInProgress(runId);
     await killRunner();
     const opened = (await events(`type = 'RunSessionOpened' AND data->>'runId' = $1`, [runId])).at(-1)!;
     expect(opened.data).toMatchObject({ kind: 'coding', taskId: expect.any(String), fencingToken: expect.any(Number) });
@@ -307,7 +307,10 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     expect(task[reclaim].data.fencingToken).toBeGreaterThan(opened.data.fencingToken);
     expect(task.at(-1)).toMatchObject({ type: 'TaskStatusChanged', data: { to: 'done' } });
 
-    timings.takeoverInterruptedToolCalls = await expectNoToolCallLeftOpen(runId);
+    // The bash call the dead runner left running is interrupted, though its session ended at once.
+    await expectNoToolCallLeftOpen(runId);
+    const interrupted = await events(`type = 'ToolCallInterrupted' AND data->>'runId' = $1`, [runId]);
+    expect(interrupted.map((e) => [e.data.sessionId, e.data.toolUseId])).toEqual([[opened.data.sessionId, running.data.toolUseId]]);
     const calls = await expectNoCompletedCallRepeated(runId, 1);
     timings.takeoverRunModelCalls = calls.modelCalls;
     timings.takeoverRunRepeatedRequests = calls.repeats;
