@@ -7,13 +7,14 @@ import WebSocket from 'ws';
 /** The monorepo root: services are started from there, as `npm start` does. */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-export type ServiceName = 'autocoder' | 'gateway' | 'coordinator';
+export type ServiceName = 'autocoder' | 'gateway' | 'coordinator' | 'runner';
 
 /** The line each app prints once it is ready; the first group, when there is one, is its URL. */
 const READY: Record<ServiceName, RegExp> = {
   autocoder: /Autocoder listening on (http:\/\/\S+)/,
   gateway: /Gateway listening on (http:\/\/\S+)/,
   coordinator: /Coordinator serving on \S+/,
+  runner: /Runner serving on \S+/,
 };
 
 const MAX_OUTPUT_CHARS = 2_000_000;
@@ -46,6 +47,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** A label for error messages when several instances of one app run. */
   label?: string;
+  /** Arguments after the entry file. */
+  args?: string[];
 }
 
 const started = new Set<ServiceProcess>();
@@ -70,7 +73,15 @@ const tail = (text: string, chars = 6000) => (text.length > chars ? `…${text.s
  * free loopback port, and resolves once it printed its ready line. Rejects (with the output so far)
  * when it exits first or stays silent past the timeout; the process is then killed.
  */
-export async function startService(name: ServiceName, options: StartOptions = {}): Promise<ServiceProcess> {
+export function startService(name: ServiceName, options: StartOptions = {}): Promise<ServiceProcess> {
+  return startProcess(`apps/${name}/src/main.ts`, { ...options, ready: options.ready ?? READY[name], label: options.label ?? name });
+}
+
+/**
+ * Starts any TypeScript entry file of the monorepo (e.g. `tools/fake-anthropic/src/main.ts`) as
+ * startService starts an app: resolves once stdout matches `ready`.
+ */
+export async function startProcess(entry: string, options: StartOptions & { ready: RegExp }): Promise<ServiceProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port) };
   for (const [key, value] of Object.entries(options.env ?? {})) {
@@ -80,8 +91,8 @@ export async function startService(name: ServiceName, options: StartOptions = {}
   // The jest worker's own node flags are not the service's business.
   delete env.NODE_OPTIONS;
 
-  const label = options.label ?? name;
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+  const label = options.label ?? entry;
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', entry, ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,7 +165,7 @@ export async function startService(name: ServiceName, options: StartOptions = {}
   void exited.then(() => started.delete(service));
 
   try {
-    const match = await waitForOutput(options.ready ?? READY[name], options.timeoutMs ?? 60_000);
+    const match = await waitForOutput(options.ready, options.timeoutMs ?? 60_000);
     if (match[1]) service.url = match[1];
   } catch (error) {
     service.kill('SIGKILL');

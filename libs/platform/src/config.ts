@@ -100,7 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfi
       maxTurnsPerSession: integer(env, 'AUTOCODER_MAX_TURNS', 100, 1, 1000),
       maxTokens: integer(env, 'AUTOCODER_MAX_TOKENS', 0, 0, 1_000_000_000_000),
       maxOutputTokens: integer(env, 'AUTOCODER_MAX_OUTPUT_TOKENS', 16_000, 256, 128_000),
-      featureLeaseSec: integer(env, 'AUTOCODER_FEATURE_LEASE_SEC', 900, 30, 86400),
+      featureLeaseSec: integer(env, 'AUTOCODER_FEATURE_LEASE_SEC', 900, 5, 86400),
       projectsDir: resolve(optional(env, 'AUTOCODER_PROJECTS_DIR') ?? `${home}/projects`),
     },
   };

@@ -27,6 +27,8 @@ export interface FakeAnthropicOptions {
   latencyMs?: number;
   /** Append one JSON line per request to this file (for a test in another process). */
   recordPath?: string;
+  /** Also write each request's body to `recordPath` (a crash test reads what the model was sent). */
+  recordBodies?: boolean;
 }
 
 export interface RecordedRequest {
@@ -82,8 +84,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const record = (entry: RecordedRequest) => {
     requests.push(entry);
     if (options.recordPath) {
-      const { body: _body, ...line } = entry;
-      appendFileSync(options.recordPath, `${JSON.stringify(line)}\n`);
+      const { body, ...line } = entry;
+      appendFileSync(options.recordPath, `${JSON.stringify(options.recordBodies ? { ...line, body } : line)}\n`);
     }
   };
 

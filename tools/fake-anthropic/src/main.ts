@@ -1,5 +1,5 @@
 // The fake as its own process, for tests and demos that run the runner elsewhere:
-//   node -r @swc-node/register tools/fake-anthropic/src/main.ts --script mathlib --port 0 [--record requests.jsonl]
+//   node -r @swc-node/register tools/fake-anthropic/src/main.ts --script mathlib --port 0 [--record requests.jsonl [--record-bodies]]
 // Prints FAKE_ANTHROPIC_URL=http://127.0.0.1:NNNN once it listens, then serves until killed.
 import { parseArgs } from 'node:util';
 import { startFakeAnthropic } from './fake-anthropic';
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       record: { type: 'string' },
+      'record-bodies': { type: 'boolean', default: false },
       'min-cacheable-tokens': { type: 'string' },
       'latency-ms': { type: 'string' },
     },
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     port: Number(values.port),
     host: values.host,
     recordPath: values.record,
+    recordBodies: values['record-bodies'],
     minCacheableTokens: values['min-cacheable-tokens'] === undefined ? undefined : Number(values['min-cacheable-tokens']),
     latencyMs: values['latency-ms'] === undefined ? undefined : Number(values['latency-ms']),
   });

@@ -78,6 +78,7 @@ describe('main.ts: the fake as its own process', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ status: 200, stopReason: 'tool_use', cut: false, bodyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(lines[0].usage.output_tokens).toBe(message.usage.output_tokens);
+      expect(lines[0]).not.toHaveProperty('body'); // only with --record-bodies (apps/tests/runner-crash.spec.ts reads them)
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

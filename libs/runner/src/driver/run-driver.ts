@@ -156,13 +156,20 @@ export class RunDriver {
         continue;
       }
       waitingSince = null;
-      claimAttempt = 0;
       const feature = project.features.find((f) => featureTaskId(f.featureId) === claim.task.taskId);
-      if (!feature || isFinished(feature)) {
-        // A task of another project's runner, or of a feature already done: give it back.
-        await this.deps.tasks.release(claim.task.taskId, claim.fencingToken, feature ? 'the feature is already finished' : 'not a feature of this project', `${requestId}/release`).catch(() => undefined);
+      if (!feature) {
+        await this.deps.tasks.release(claim.task.taskId, claim.fencingToken, 'not a feature of this project', `${requestId}/release`).catch(() => undefined);
+        continue; // with the next attempt's request id: this one would answer the same claim again
+      }
+      if (isFinished(feature)) {
+        // Its session could not close the task (its lease ran out first): close it now. Given back,
+        // it would be the best ready task again and claimed again, endlessly.
+        await this.closeTask(claim.task.taskId, claim.fencingToken, `${requestId}/finished`).catch((error) =>
+          this.deps.logger.warn({ err: error, taskId: claim.task.taskId }, 'could not close the task of a finished feature'),
+        );
         continue;
       }
+      claimAttempt = 0;
       await this.open(run, { kind: 'coding', featureId: feature.featureId, taskId: claim.task.taskId, fencingToken: claim.fencingToken });
     }
   }
@@ -225,6 +232,7 @@ export class RunDriver {
 
     let end: SessionEnd;
     try {
+      await lease?.checked;
       const workspace = await deps.openWorkspace(project);
       const host = this.featureHost(run, open, () => deps.sessions.load(stream).then((l) => l.state as ExistingSession));
       const executor = new ToolExecutor(workspace, host, initializer ? initializerToolNames : codingToolNames);
@@ -256,15 +264,20 @@ export class RunDriver {
   private keepLease(taskId: string, fencingToken: number, abort: AbortController) {
     let lost = false;
     const every = Math.max(1000, (this.deps.settings.featureLeaseSec * 1000) / 3);
-    const timer = setInterval(() => {
-      this.deps.tasks.heartbeat(taskId, fencingToken).catch((error) => {
-        if (isAutocoderError(error, 'LEASE_NOT_HELD') || isAutocoderError(error, 'LEASE_EXPIRED')) {
-          lost = true;
-          abort.abort();
-        } else this.deps.logger.warn({ err: error, taskId }, 'lease heartbeat failed; trying again');
-      });
-    }, every);
-    return { stop: () => clearInterval(timer), lost: () => lost };
+    const beat = () =>
+      this.deps.tasks.heartbeat(taskId, fencingToken).then(
+        () => undefined,
+        (error) => {
+          if (isAutocoderError(error, 'LEASE_NOT_HELD') || isAutocoderError(error, 'LEASE_EXPIRED')) {
+            lost = true;
+            abort.abort();
+          } else this.deps.logger.warn({ err: error, taskId }, 'lease heartbeat failed; trying again');
+        },
+      );
+    // Once at the start too: a session taken over after a crash must not go on under a lease that ran out meanwhile.
+    const checked = beat();
+    const timer = setInterval(() => void beat(), every);
+    return { checked, stop: () => clearInterval(timer), lost: () => lost };
   }
 
   /** A passing (or skipped) feature's task is done; otherwise it goes back to ready for another session. */
@@ -279,9 +292,7 @@ export class RunDriver {
       }
       if (end.outcome === 'lease_lost') return;
       if (isFinished({ ...feature, status: (await this.project(run.projectId)).features.find((f) => f.featureId === feature.featureId)!.status })) {
-        await this.deps.tasks.setStatus(open.taskId, open.fencingToken, 'in_progress', step);
-        await this.deps.tasks.setStatus(open.taskId, open.fencingToken, 'review', step);
-        await this.deps.tasks.setStatus(open.taskId, open.fencingToken, 'done', step);
+        await this.closeTask(open.taskId, open.fencingToken, step);
       } else {
         await this.deps.tasks.release(open.taskId, open.fencingToken, `session ${open.sessionId} ended ${end.outcome}`, step);
       }
@@ -289,6 +300,13 @@ export class RunDriver {
       // The lease ran out meanwhile: the coordinator gives the task back by itself.
       this.deps.logger.warn({ err: error, taskId: open.taskId }, 'could not finish the feature task');
     }
+  }
+
+  /** A finished feature's task goes to done, through the pipeline's steps. */
+  private async closeTask(taskId: string, fencingToken: number, step: string): Promise<void> {
+    await this.deps.tasks.setStatus(taskId, fencingToken, 'in_progress', step);
+    await this.deps.tasks.setStatus(taskId, fencingToken, 'review', step);
+    await this.deps.tasks.setStatus(taskId, fencingToken, 'done', step);
   }
 
   private async changeFeature(run: ExistingRun, open: OpenSession, to: FeatureStatus, reason: string | null, evidence: FeatureEvidence | null, label = `${to}/${Date.now()}`) {

@@ -81,16 +81,17 @@ export class SessionDriver {
     let maxTokens = setup.maxOutputTokens;
     for (;;) {
       if (session.ended) return { outcome: session.ended.outcome, reason: session.ended.reason, tokens: sessionTokens(session) };
-      const status = await this.controls.status();
-      if (status === 'stopped' || this.controls.signal.aborted) return this.end(session, 'stopped', 'the run was stopped');
-      if (status === 'paused' && !(await this.controls.waitWhilePaused())) return this.end(session, 'stopped', 'the run ended while paused');
-      if (status !== 'running' && status !== 'paused') return this.end(session, 'stopped', `the run is ${status}`);
-
+      // First, even when the session ends now: a crashed call left running would stay so in the record.
       if (interruptedToolUses(session).length) {
         this.logger.warn({ sessionId: session.sessionId, toolUses: interruptedToolUses(session).map((t) => t.toolUseId) }, 'tool calls interrupted by a crash are reported to the model');
         session = await this.record(session.sessionId, { type: 'InterruptToolCalls', data: { now: this.now() } }, `interrupt/${session.turns}`);
         continue;
       }
+      const status = await this.controls.status();
+      if (status === 'stopped' || this.controls.signal.aborted) return this.end(session, 'stopped', 'the run was stopped');
+      if (status === 'paused' && !(await this.controls.waitWhilePaused())) return this.end(session, 'stopped', 'the run ended while paused');
+      if (status !== 'running' && status !== 'paused') return this.end(session, 'stopped', `the run is ${status}`);
+
       const next = unansweredToolUses(session)[0];
       if (next) {
         session = await this.runTool(session, next.toolUseId, next.name, next.input);
