@@ -6,7 +6,17 @@ import type { RunStatus } from '@autocoder/contracts';
  */
 export interface RunControls {
   readonly signal: AbortSignal;
+  /** The process is shutting down: leave the session as recorded, for whoever drives the run next. */
+  readonly halting: boolean;
   status(): Promise<RunStatus>;
   /** Resolves once the run is running again (true) or has ended (false). */
   waitWhilePaused(): Promise<boolean>;
+}
+
+/** Thrown out of a session when the process shuts down: nothing more is recorded for it. */
+export class DriverHalted extends Error {
+  constructor() {
+    super('the runner is shutting down');
+    this.name = 'DriverHalted';
+  }
 }

@@ -20,7 +20,7 @@ import { gateEvidence, type ExistingSession, type SessionCommand, type SessionSt
 import type { Workspace } from '../workspace';
 import type { CoordinatorTasks } from './coordinator-tasks';
 import type { ModelClient } from '../agent';
-import type { RunControls } from './run-controls';
+import { DriverHalted, type RunControls } from './run-controls';
 import { SessionDriver, type SessionEnd } from './session-driver';
 import { ToolExecutor, type FeatureToolHost } from './tool-executor';
 
@@ -217,8 +217,12 @@ export class RunDriver {
       void this.run().then((r) => r.status === 'stopped' && abort.abort(), () => undefined);
     }, this.deps.pollMs ?? 250);
     const lease = open.taskId && open.fencingToken !== null ? this.keepLease(open.taskId, open.fencingToken, abort) : null;
+    const halting = this.stopping.signal;
     const controls: RunControls = {
       signal: abort.signal,
+      get halting() {
+        return halting.aborted;
+      },
       status: async () => (await this.run()).status,
       waitWhilePaused: async () => {
         for (;;) {
@@ -245,12 +249,14 @@ export class RunDriver {
         maxOutputTokens: deps.settings.maxOutputTokens,
         tokenAllowance: allowance,
       });
+    } catch (error) {
+      if (error instanceof DriverHalted) return; // the next driver continues the session from its events
+      throw error;
     } finally {
       clearInterval(watch);
       lease?.stop();
       this.stopping.signal.removeEventListener('abort', onHalt);
     }
-    if (this.stopping.signal.aborted && end.outcome === 'stopped' && (await this.run()).status !== 'stopped') return; // shutting down: resume later
     if (lease?.lost()) end = { ...end, outcome: 'lease_lost', reason: 'the lease on the feature task was lost' };
     await this.finishFeatureTask(run, open, end);
     const closed = await this.onRun({ type: 'CloseSession', data: { sessionId: open.sessionId, outcome: end.outcome, tokens: end.tokens, now: this.now() } }, `close/${open.sessionId}`);

@@ -6,7 +6,7 @@ import { buildModelRequest, classifyStop, CONTINUE_MESSAGE, toMessages, usageOf,
 import { interruptedToolUses, unansweredToolUses, type ExistingSession, type SessionCommand, type SessionState } from '../sessions/session';
 import type { SessionEvent } from '@autocoder/contracts';
 import type { ModelClient } from '../agent';
-import type { RunControls } from './run-controls';
+import { DriverHalted, type RunControls } from './run-controls';
 import type { ToolExecutor } from './tool-executor';
 
 export interface SessionSetup {
@@ -81,6 +81,7 @@ export class SessionDriver {
     let maxTokens = setup.maxOutputTokens;
     for (;;) {
       if (session.ended) return { outcome: session.ended.outcome, reason: session.ended.reason, tokens: sessionTokens(session) };
+      if (this.controls.halting) throw new DriverHalted();
       // First, even when the session ends now: a crashed call left running would stay so in the record.
       if (interruptedToolUses(session).length) {
         this.logger.warn({ sessionId: session.sessionId, toolUses: interruptedToolUses(session).map((t) => t.toolUseId) }, 'tool calls interrupted by a crash are reported to the model');
@@ -157,6 +158,7 @@ export class SessionDriver {
       );
       return { ok: true as const, session: recorded };
     } catch (error) {
+      if (this.controls.halting) throw new DriverHalted();
       if (this.controls.signal.aborted) return { ok: false as const, session, outcome: 'stopped' as const, reason: 'the run was stopped during a model call' };
       const e = error as AutocoderError & { status?: number; requestId?: string };
       const code = isAutocoderError(error) ? error.code : 'MODEL_UNAVAILABLE';
@@ -174,6 +176,8 @@ export class SessionDriver {
     await this.record(id, { type: 'RecordToolCall', data: { toolUseId, name, input, now: this.now() } }, `tool/${toolUseId}`);
     const started = Date.now();
     const outcome = await this.tools.execute(name, input, this.controls.signal);
+    // Killed by a shutdown: no result is recorded, so the next driver reports the call as interrupted.
+    if (this.controls.halting) throw new DriverHalted();
     return this.record(
       id,
       {
