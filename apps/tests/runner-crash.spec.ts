@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Subjects, type CommandEnvelope, type FeatureView, type QueryEnvelope, type RunDetail } from '@autocoder/contracts';
+import { Subjects, type CommandEnvelope, type FeatureView, type QueryEnvelope, type RunView } from '@autocoder/contracts';
 import { NatsMessageBus } from '@autocoder/messaging';
 import { TEST_DATABASE_URL, TEST_NATS_URL, describeWith } from '@autocoder/testing';
 import { Client } from 'pg';
@@ -112,8 +112,8 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     poll(
       `run ${runId} to end`,
       async () => {
-        const detail = await bus.request<RunDetail>(Subjects.runner.getRun, query({ runId }), 5000);
-        return ['completed', 'failed', 'stopped'].includes(detail.run.status) ? detail : undefined;
+        const run = await bus.request<RunView>(Subjects.runner.getRun, query({ runId }), 5000);
+        return ['completed', 'failed', 'stopped'].includes(run.status) ? { run } : undefined;
       },
       { timeoutMs, intervalMs: 300 },
     ).catch(async (error: Error) => {
@@ -123,7 +123,7 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
     });
 
   /** What a user sees at the end of a run: completed, every feature passing, the workspace's tests green. */
-  const expectFinished = async (detail: RunDetail, projectId: string, path: string) => {
+  const expectFinished = async (detail: { run: RunView }, projectId: string, path: string) => {
     expect(detail.run).toMatchObject({ status: 'completed', completion: 'all_features_done' });
     const features = await bus.request<FeatureView[]>(Subjects.runner.listFeatures, query({ projectId }));
     expect(features).toHaveLength(4);

@@ -100,7 +100,8 @@ describeWith({ postgres: true }, 'agent liveness with two coordinator instances'
     const mutation = `mutation { rebuildProjections(commandId: "${commandId}") { projections { name eventsReplayed rows } } }`;
     const first = await gql(a, ADMIN_TOKEN, mutation);
     expect(first.errors).toBeUndefined();
-    expect(first.data.rebuildProjections.projections.map((p: { name: string }) => p.name)).toEqual(a.coordinator.projectors.map((p) => p.name));
+    // Every service's projections, in start order (the coordinator's, then the runner's).
+    expect(first.data.rebuildProjections.projections.map((p: { name: string }) => p.name)).toEqual([...a.services.values()].flatMap((s) => s.processors.projectors.map((p) => p.name)));
     const retried = await gql(b, ADMIN_TOKEN, mutation);
     expect(retried.data).toEqual(first.data);
     expect(rebuilds.map((spy) => spy.mock.calls.length)).toEqual([...a.coordinator.projectors.map(() => 1), ...b.coordinator.projectors.map(() => 0)]);

@@ -90,7 +90,7 @@ describeWith({ postgres: true }, 'a poison event in a running coordinator (real 
     expect(stopped.position!).toBeLessThan(appended.position);
 
     // Every other projector runs and keeps up with what comes next.
-    const others = (await processors()).filter((s) => s.kind === 'projection' && s.name !== 'coordinator.messages');
+    const others = (await processors()).filter((s) => s.kind === 'projection' && s.service === 'coordinator' && s.name !== 'coordinator.messages');
     expect(others.map((s) => [s.name, s.state])).toEqual(others.map((s) => [s.name, 'running']));
     expect(others).toHaveLength(4);
     const later = randomUUID();

@@ -112,6 +112,54 @@ describeWith({ postgres: true }, 'runner: a spec becomes passing features on the
   }, 120_000);
 });
 
+describeWith({ postgres: true }, 'runner: a graceful restart mid-session', () => {
+  const env = { ...process.env };
+  afterAll(() => {
+    process.env = env;
+  });
+
+  it('leaves the session as recorded when the process stops, and the next start continues it to the end', async () => {
+    const fake = await startFakeAnthropic({ script: mathlib, latencyMs: 150 });
+    process.env.ANTHROPIC_BASE_URL = fake.url;
+    process.env.ANTHROPIC_API_KEY = 'sk-ant-test';
+    const settings = { runner: { ...defaults(), autoContinueDelaySec: 0 } };
+    const tuning = { runnerSweepMs: 200, runnerPollMs: 50, runnerClaimPatienceMs: 5000 };
+    const first = await startTestSystem(settings, tuning);
+    const prefix = first.config.schemaPrefix;
+    let second: TestSystem | undefined;
+    try {
+      const path = join(mkdtempSync(join(tmpdir(), 'autocoder-project-')), 'mathlib');
+      const project = await first.bus.request<{ projectId: string }>(Subjects.runner.registerProject, admin({ name: 'mathlib', spec: 'A tiny math library.', path }));
+      const run = await first.bus.request<{ runId: string }>(Subjects.runner.startRun, admin({ projectId: project.projectId }));
+      const events = () => sql<{ type: string; stream_id: string }>(`SELECT type, stream_id FROM ${prefix}eventstore.events WHERE data->>'runId' = $1 ORDER BY position`, [run.runId]);
+      // Stop while the second session (the first coding one) is under way.
+      await eventually(async () => ((await events()).filter((e) => e.type === 'ModelCallCompleted').length >= 6 ? true : undefined), 60_000, 'a few model calls');
+      await first.close(false);
+      const atStop = await events();
+      const open = atStop.filter((e) => e.type === 'SessionStarted').length - atStop.filter((e) => e.type === 'SessionEnded').length;
+      expect(open).toBe(1); // the session in flight was not ended by the shutdown
+
+      second = await startTestSystem({ ...settings, schemaPrefix: prefix }, tuning);
+      const done = await eventually(
+        async () => {
+          const r = await second!.bus.request<RunView>(Subjects.runner.getRun, query({ runId: run.runId })).catch(() => null);
+          return r && r.status !== 'running' ? r : undefined;
+        },
+        90_000,
+        'run to end after the restart',
+      );
+      expect(done).toMatchObject({ status: 'completed', completion: 'all_features_done' });
+      const all = await events();
+      expect(all.filter((e) => e.type === 'SessionEnded' && e.stream_id.startsWith('session-')).map(() => 1).length).toBe(5);
+      expect(all.filter((e) => e.type === 'SessionEnded').length).toBe(all.filter((e) => e.type === 'SessionStarted').length);
+      expect(all.filter((e) => e.type === 'RunCrashRecovered')).toHaveLength(1);
+    } finally {
+      await second?.close();
+      await fake.close();
+    }
+  }, 180_000);
+});
+
 function defaults() {
   return loadConfig({}).runner;
 }

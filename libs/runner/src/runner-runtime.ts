@@ -65,7 +65,7 @@ export class RunnerRuntime implements RunningService {
     const sessions = new AggregateStore(store, sessionDecider);
     const queries = new RunnerQueries(dataSource, schema);
     const tasks = new CoordinatorTasks(bus, nameBasedUuid(`runner/employee/${schema}`));
-    const registration = registerWithRetry(tasks, logger, options.agentHeartbeatMs);
+    const registration = registerWhenNeeded(tasks, logger, options.agentHeartbeatMs);
     const model = options.model ?? createModelClient({ streamRetryDelayMs: options.streamRetryDelayMs });
     const initializerModel = settings.initializerModel ?? DEFAULT_INITIALIZER_MODEL;
     const defaultModel = settings.model ?? DEFAULT_CODING_MODEL;
@@ -129,11 +129,15 @@ export class RunnerRuntime implements RunningService {
   }
 }
 
-/** The coordinator may start after the runner: register (and keep the agent alive) until it answers. */
-function registerWithRetry(tasks: CoordinatorTasks, logger: Logger, heartbeatMs: number) {
+/**
+ * The runner becomes an agent of the coordinator the first time a run needs one (no run, no agent in
+ * the coordinator's lists), and keeps trying: the coordinator may start after the runner.
+ */
+function registerWhenNeeded(tasks: CoordinatorTasks, logger: Logger, heartbeatMs: number) {
   let stopped = false;
   let heartbeat: NodeJS.Timeout | undefined;
-  const ready = (async () => {
+  let registered: Promise<void> | null = null;
+  const register = async () => {
     for (let delay = 200; !stopped; delay = Math.min(delay * 2, 5000)) {
       try {
         await tasks.register('autocoder-runner');
@@ -144,6 +148,6 @@ function registerWithRetry(tasks: CoordinatorTasks, logger: Logger, heartbeatMs:
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-  })();
-  return { ready, stop: () => ((stopped = true), clearInterval(heartbeat)) };
+  };
+  return { ready: () => (registered ??= register()), stop: () => ((stopped = true), clearInterval(heartbeat)) };
 }

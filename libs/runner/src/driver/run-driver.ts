@@ -38,7 +38,7 @@ export interface RunDriverDeps {
   claimPatienceMs?: number;
   pollMs?: number;
   /** Resolves once the runner is an agent of the coordinator (it claims tasks as one). */
-  ready: Promise<void>;
+  ready(): Promise<void>;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -98,7 +98,7 @@ export class RunDriver {
   }
 
   async drive(): Promise<void> {
-    await this.deps.ready;
+    await this.deps.ready();
     const poll = this.deps.pollMs ?? 250;
     let waitingSince: number | null = null;
     let claimAttempt = 0;
