@@ -348,6 +348,49 @@ function keptLists(name: string, start: () => Promise<TestSystem>) {
       }
     });
 
+    it('tasks and messages: a change is in the next list, REST and GraphQL, and each query has its own', async () => {
+      const projectId = randomUUID();
+      const threadId = randomUUID();
+      const worker = { employee_id: agents[1].employee_id };
+      const restTasks = async (query = '') => (await rest(system, 'GET', `/api/coord/tasks?project_id=${projectId}${query}`, ADMIN_TOKEN)).body.tasks.map((t: { title: string; status: string }) => `${t.title}:${t.status}`);
+      const gqlTasks = async (status?: string) =>
+        (await gql(system, ADMIN_TOKEN, 'query T($f: TaskFilter) { tasks(filter: $f) { title status } }', { f: { projectId, ...(status ? { status } : {}) } })).data.tasks.map(
+          (t: { title: string; status: string }) => `${t.title}:${t.status}`,
+        );
+      const restMessages = async (query = '') => (await rest(system, 'GET', `/api/coord/messages?thread_id=${threadId}${query}`, ADMIN_TOKEN)).body.messages.map((m: { payload: { text: string } }) => m.payload.text);
+      const gqlMessages = async (limit?: number) =>
+        (await gql(system, ADMIN_TOKEN, 'query M($f: MessageFilter!) { messages(filter: $f) { payload } }', { f: { threadId, ...(limit ? { limit } : {}) } })).data.messages.map(
+          (m: { payload: { text: string } }) => m.payload.text,
+        );
+      const tasksInReadModel = (check: (rows: { status: string }[]) => boolean, what: string) =>
+        eventually(async () => (check(await sql<{ status: string }>(`SELECT status FROM ${schema()}.tasks WHERE project_id = $1`, [projectId])) ? true : undefined), 20_000, what);
+      const post = async (text: string) =>
+        expect((await rest(system, 'POST', '/api/coord/messages', keys[1], { thread_id: threadId, project_id: projectId, sender_id: worker.employee_id, message_type: 'note', payload: { text } })).status).toBe(200);
+
+      const created = await rest(system, 'POST', '/api/coord/tasks', ADMIN_TOKEN, { project_id: projectId, title: 'one', description: '', required_specialization_code: 'backend', created_by: owner, priority: 'P1' });
+      expect(created.status).toBe(200);
+      await tasksInReadModel((rows) => rows.length === 1, 'the task in the read model');
+      expect(await twice(() => restTasks())).toEqual(['one:ready']);
+      expect(await twice(() => gqlTasks())).toEqual(['one:READY']);
+      expect((await rest(system, 'POST', `/api/coord/tasks/${created.body.task_id}/claim`, keys[1], { ...worker, lease_ttl_sec: 600 })).status).toBe(200);
+      await tasksInReadModel((rows) => rows[0]?.status === 'claimed', 'the claim in the read model');
+      expect(await restTasks()).toEqual(['one:claimed']);
+      expect(await gqlTasks()).toEqual(['one:CLAIMED']);
+      expect(await restTasks('&status=ready')).toEqual([]);
+      expect(await gqlTasks('READY')).toEqual([]);
+      expect(await restTasks('&status=claimed')).toEqual(['one:claimed']);
+
+      await post('first');
+      expect(await twice(() => restMessages())).toEqual(['first']);
+      expect(await twice(() => gqlMessages())).toEqual(['first']);
+      await post('second'); // a post answers once its message is in the read model
+      expect(await restMessages()).toEqual(['first', 'second']);
+      expect(await gqlMessages()).toEqual(['first', 'second']);
+      expect(await restMessages('&limit=1')).toEqual(['first']);
+      expect(await gqlMessages(1)).toEqual(['first']);
+      expect(await restMessages()).toEqual(['first', 'second']);
+    });
+
     it('follows the checkpoint row every instance shares, not what this instance projected', async () => {
       const before = await twice(() => restList());
       await twice(() => gqlList());

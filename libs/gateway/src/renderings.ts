@@ -20,6 +20,9 @@ export class Renderings<R> {
   }
 }
 
+/** A kept list parsed once; its rows are shared, frozen, by every request that reads that list. */
+export const sharedRows = <T>() => new Renderings<T[]>((rows, shared) => (shared ? deepFreeze(rows as T[]) : (rows as T[])));
+
 /** Shared between requests, so frozen: a resolver that changed a kept row would fail loudly instead of changing others' answers. */
 export const deepFreeze = <T>(value: T): T => {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {

@@ -123,7 +123,8 @@ export class AgentsService {
     if (filter.status) where.push(`a.status = ${bind(filter.status)}`);
     if (filter.ownerEmployeeId) where.push(`a.owner_employee_id = ${bind(filter.ownerEmployeeId)}`);
     if (filter.specialization) where.push(`${bind(filter.specialization)} = ANY(a.specialization_codes)`);
-    const key = JSON.stringify([filter.status ?? null, filter.ownerEmployeeId ?? null, filter.specialization ?? null, filter.limit]);
+    // Every field of the parsed filter, defaults included, names the query: a new filter field cannot be left out.
+    const key = JSON.stringify(filter);
     return this.lists.list<AgentView>(
       key,
       `SELECT row_to_json(v)::text AS json FROM ${this.schema}.agents a CROSS JOIN LATERAL (SELECT ${agentViewColumnsSql('a')}) v

@@ -3,7 +3,7 @@ import { Args, Context, ID, Mutation, Query, Resolver, Subscription } from '@nes
 import type { OnModuleDestroy } from '@nestjs/common';
 import { PubSub } from 'graphql-subscriptions';
 import { CoordinatorClient } from '../coordinator-client';
-import { Renderings, deepFreeze } from '../renderings';
+import { sharedRows } from '../renderings';
 import {
   AgentFilter,
   AgentHeartbeatInput,
@@ -39,8 +39,7 @@ const matches = (agent: AgentView, filter?: AgentFilter | null) =>
 export class AgentsResolver implements OnModuleDestroy {
   private readonly pubsub = new PubSub<{ [AGENT_UPDATED]: { agentUpdated: AgentView } }>();
   private readonly unsubscribe: () => void;
-  /** A kept list is parsed once and its rows shared, frozen, by every query that reads it. */
-  private readonly lists = new Renderings((agents, shared) => (shared ? deepFreeze(agents as AgentView[]) : (agents as AgentView[])));
+  private readonly lists = sharedRows<AgentView>();
 
   constructor(private readonly coordinator: CoordinatorClient) {
     // One bus subscription per gateway process fans out to every open GraphQL subscription.
