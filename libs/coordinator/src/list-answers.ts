@@ -21,6 +21,7 @@ interface Answer {
  */
 export class ListAnswers {
   private readonly answers = new Map<string, Answer>();
+  private keptChars = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -29,6 +30,11 @@ export class ListAnswers {
     private readonly projection: string,
     /** Distinct queries kept; the least recently used goes first. */
     private readonly maxAnswers = 64,
+    /**
+     * The text kept in all, in characters: bounds the memory (the gateway keeps what it made of each
+     * kept answer as long as it is kept, in process); an answer longer than this is not kept.
+     */
+    private readonly maxChars = 4 * 1024 * 1024,
   ) {}
 
   /** `key` names the query (every parameter that changes the answer); `sql` and `parameters` read it as jsonRows does. */
@@ -45,11 +51,20 @@ export class ListAnswers {
       version: await this.version(tx),
       answer: await jsonRows<T>(tx, sql, parameters),
     }));
-    if (read.version === null) return read.answer; // not projected yet: nothing to tell a change by
-    this.answers.delete(key);
+    this.forget(key);
+    // Not projected yet (nothing to tell a change by), or too long to keep: answered, not kept.
+    if (read.version === null || read.answer.text.length > this.maxChars) return read.answer;
     this.answers.set(key, read as Answer);
-    if (this.answers.size > this.maxAnswers) this.answers.delete(this.answers.keys().next().value!);
+    this.keptChars += read.answer.text.length;
+    while (this.answers.size > this.maxAnswers || this.keptChars > this.maxChars) this.forget(this.answers.keys().next().value!);
     return read.answer;
+  }
+
+  private forget(key: string) {
+    const kept = this.answers.get(key);
+    if (!kept) return;
+    this.answers.delete(key);
+    this.keptChars -= kept.answer.text.length;
   }
 
   /** On the pool itself when not in a transaction: the one query of every answer kept, TypeORM's own steps left out. */
