@@ -4,7 +4,8 @@ import type { DataSource } from 'typeorm';
 import { jsonRows } from './json-rows';
 
 interface Answer {
-  version: string;
+  /** The checkpoint row as the answer was read; null before the projection has one. */
+  version: string | null;
   answer: JsonText<unknown[]>;
 }
 
@@ -22,6 +23,8 @@ interface Answer {
 export class ListAnswers {
   private readonly answers = new Map<string, Answer>();
   private keptChars = 0;
+  /** Reads under way, by key, with the checkpoint version their caller saw before it started. */
+  private readonly reading = new Map<string, { version: string; read: Promise<Answer> }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -46,18 +49,36 @@ export class ListAnswers {
       this.answers.set(key, kept);
       return kept.answer as JsonText<T[]>;
     }
-    // Rows and checkpoint from one snapshot: the answer is exactly the read model at that version.
-    const read = await this.dataSource.transaction('REPEATABLE READ', async (tx) => ({
-      version: await this.version(tx),
-      answer: await jsonRows<T>(tx, sql, parameters),
-    }));
+    // Requests that saw the same version share one read: it started after that version was seen, so
+    // its snapshot holds at least that version. (After a change, every client in flight asks at once.)
+    const pending = version === null ? undefined : this.reading.get(key);
+    if (pending && pending.version === version) return (await pending.read).answer as JsonText<T[]>;
+    const reading = this.read<T>(sql, parameters);
+    if (version !== null) this.reading.set(key, { version, read: reading });
+    let read: Answer;
+    try {
+      read = await reading;
+    } finally {
+      if (this.reading.get(key)?.read === reading) this.reading.delete(key);
+    }
+    // Another read of the same version was kept meanwhile: that one, so callers share one answer.
+    const same = this.answers.get(key);
+    if (same && read.version !== null && same.version === read.version) return same.answer as JsonText<T[]>;
     this.forget(key);
     // Not projected yet (nothing to tell a change by), or too long to keep: answered, not kept.
-    if (read.version === null || read.answer.text.length > this.maxChars) return read.answer;
-    this.answers.set(key, read as Answer);
+    if (read.version === null || read.answer.text.length > this.maxChars) return read.answer as JsonText<T[]>;
+    this.answers.set(key, read);
     this.keptChars += read.answer.text.length;
     while (this.answers.size > this.maxAnswers || this.keptChars > this.maxChars) this.forget(this.answers.keys().next().value!);
-    return read.answer;
+    return read.answer as JsonText<T[]>;
+  }
+
+  /** Rows and checkpoint from one snapshot: the answer is exactly the read model at that version. */
+  private read<T>(sql: string, parameters: unknown[]): Promise<Answer> {
+    return this.dataSource.transaction('REPEATABLE READ', async (tx): Promise<Answer> => {
+      const version = await this.version(tx);
+      return { version, answer: (await jsonRows<T>(tx, sql, parameters)) as JsonText<unknown[]> };
+    });
   }
 
   private forget(key: string) {

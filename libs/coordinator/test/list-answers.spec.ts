@@ -49,6 +49,17 @@ describeWith({ postgres: true }, 'ListAnswers: a list is kept while its projecti
     expect((await list(answers, 'all')).parse().map((r) => r.label)).toEqual(['one', 'two', 'THREE']);
   });
 
+  it('shares one read among the requests in flight after a change, and that read holds the change', async () => {
+    const answers = new ListAnswers(db, schema, 'items');
+    const before = await list(answers, 'all');
+    await project(`INSERT INTO ${schema}.items VALUES (4, 'four')`);
+    const together = await Promise.all(Array.from({ length: 8 }, () => list(answers, 'all')));
+    expect(new Set(together).size).toBe(1);
+    expect(together[0]).not.toBe(before);
+    expect(together[0].parse().map((r) => r.n)).toEqual([1, 2, 3, 4]);
+    expect(await list(answers, 'all')).toBe(together[0]);
+  });
+
   it('keeps one answer per key, and no more text than its budget', async () => {
     const answers = new ListAnswers(db, schema, 'items', 2, 200);
     const all = await list(answers, 'all');
