@@ -391,6 +391,13 @@ function keptLists(name: string, start: () => Promise<TestSystem>) {
       expect(await restMessages()).toEqual(['first', 'second']);
     });
 
+    it("GraphQL answers say cache-control: no-store, as with Apollo's cache-control plugin, compiled or not, errors too", async () => {
+      for (const query of ['{ agents { name } }', '{ agents { name } }', '{ agents { name } }', '{ agent(agentId: "nope") { name } }', '{ nope }']) {
+        const res = await rest(system, 'POST', '/graphql', ADMIN_TOKEN, { query });
+        expect([query, res.headers.get('cache-control')]).toEqual([query, 'no-store']);
+      }
+    });
+
     it('follows the checkpoint row every instance shares, not what this instance projected', async () => {
       const before = await twice(() => restList());
       await twice(() => gqlList());
