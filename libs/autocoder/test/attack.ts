@@ -3,20 +3,22 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ADMIN_TOKEN, rest, seedRegistration, type TestSystem } from './harness';
 
-/** Counts the requests the gateway sends on the bus, by subject, while passing them through. */
+/** Counts the requests the gateway sends on the bus (`request` and `requestJson`), by subject, while passing them through. */
 export function countBusRequests(system: TestSystem) {
   const bus = system.bus as MessageBus;
-  const original = bus.request.bind(bus);
   const counts = new Map<string, number>();
-  const spy = jest.spyOn(bus, 'request').mockImplementation((subject, envelope, timeoutMs) => {
-    counts.set(subject, (counts.get(subject) ?? 0) + 1);
-    return original(subject, envelope, timeoutMs);
+  const spies = (['request', 'requestJson'] as const).map((method) => {
+    const original = (bus[method] as MessageBus['request']).bind(bus);
+    return jest.spyOn(bus as Record<typeof method, MessageBus['request']>, method).mockImplementation((subject, envelope, timeoutMs) => {
+      counts.set(subject, (counts.get(subject) ?? 0) + 1);
+      return original(subject, envelope, timeoutMs);
+    });
   });
   return {
     of: (subject: string) => counts.get(subject) ?? 0,
     total: () => [...counts.values()].reduce((a, b) => a + b, 0),
     reset: () => counts.clear(),
-    restore: () => spy.mockRestore(),
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
   };
 }
 

@@ -24,11 +24,13 @@ function captureGatewayLog(system: TestSystem) {
 /** Makes the gateway's call for `subject` fail the way a bug would: a plain Error, not one of ours. */
 function breakSubject(system: TestSystem, subject: string) {
   const bus = system.bus as MessageBus;
-  const original = bus.request.bind(bus);
-  const spy = jest.spyOn(bus, 'request').mockImplementation((s, envelope, timeoutMs) =>
-    s === subject ? Promise.reject(new TypeError('boom in /work/secret/path/handler.ts:42')) : original(s, envelope, timeoutMs),
-  );
-  return () => spy.mockRestore();
+  const spies = (['request', 'requestJson'] as const).map((method) => {
+    const original = (bus[method] as MessageBus['request']).bind(bus);
+    return jest.spyOn(bus as Record<typeof method, MessageBus['request']>, method).mockImplementation((s, envelope, timeoutMs) =>
+      s === subject ? Promise.reject(new TypeError('boom in /work/secret/path/handler.ts:42')) : original(s, envelope, timeoutMs),
+    );
+  });
+  return () => spies.forEach((spy) => spy.mockRestore());
 }
 
 async function graphqlHttp(system: TestSystem, query: string) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subjects, type AgentView, type TaskView } from '@autocoder/contracts';
+import { JsonText } from '@autocoder/messaging';
 import { TEST_NATS_URL, describeWith, uniqueSchema } from '@autocoder/testing';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { execute, parse } from 'graphql';
@@ -257,4 +258,188 @@ describeWith({ postgres: true }, 'task and message lists, in-process transport',
 
 describeWith({ postgres: true, nats: true }, 'task and message lists, over NATS', () => {
   taskAndMessageLists('NATS', () => startTestSystem({ natsUrl: TEST_NATS_URL, natsPrefix: `${uniqueSchema('lists')}.` }));
+});
+
+/**
+ * A list is kept by the coordinator until its read model changes (ListAnswers) and the gateway makes
+ * its answer once for each kept list (Renderings): what a client sees must still be the read model
+ * as it is now, for every query its own.
+ */
+function keptLists(name: string, start: () => Promise<TestSystem>) {
+  describe(`${name}: a kept list shows every change the read model has, and each query its own answer`, () => {
+    let system: TestSystem;
+    const owner = randomUUID();
+    const agents = ['alpha', 'beta', 'gamma'].map((agentName, i) => ({ employee_id: randomUUID(), name: agentName, owner_employee_id: owner, specialization_codes: i === 1 ? ['backend'] : [] }));
+    const keys: string[] = [];
+    const schema = () => `${system.config.schemaPrefix}coordinator`;
+
+    const restList = async (query = '', token = ADMIN_TOKEN) => {
+      const res = await rest(system, 'GET', `/api/coord/agents?owner_employee_id=${owner}${query}`, token);
+      expect(res.status).toBe(200);
+      return res.body.agents as { name: string; status: string; status_metadata: unknown }[];
+    };
+    const gqlList = async (filter: Record<string, unknown> = {}, fields = 'name status statusMetadata') => {
+      const res = await gql(system, ADMIN_TOKEN, `query Kept($f: AgentFilter) { agents(filter: $f) { ${fields} } }`, { f: { ownerEmployeeId: owner, ...filter } });
+      expect(res.errors).toBeUndefined();
+      return res.data.agents as { name?: string; status?: string; statusMetadata?: unknown }[];
+    };
+    /** Each list asked twice: the second answer is the kept one. */
+    const twice = async <T>(ask: () => Promise<T>) => {
+      const first = await ask();
+      expect(await ask()).toEqual(first);
+      return first;
+    };
+    const register = async (body: (typeof agents)[number]) => {
+      const res = await rest(system, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, body);
+      expect(res.status).toBe(200);
+      keys.push(res.body.api_key);
+    };
+    const readModel = (check: (rows: { name: string; status: string }[]) => boolean, what: string) =>
+      eventually(async () => {
+        const rows = await sql<{ name: string; status: string }>(`SELECT name, status FROM ${schema()}.agents WHERE owner_employee_id = $1`, [owner]);
+        return check(rows) ? true : undefined;
+      }, 20_000, what);
+
+    beforeAll(async () => {
+      system = await start();
+      for (const body of agents.slice(0, 2)) await register(body);
+      await readModel((rows) => rows.length === 2, 'two agents in the read model');
+    }, 60_000);
+    afterAll(async () => system?.close());
+
+    it('a registration is in the next list, REST and GraphQL, once the read model has it', async () => {
+      expect((await twice(() => restList())).map((a) => a.name)).toEqual(['alpha', 'beta']);
+      expect((await twice(() => gqlList())).map((a) => a.name)).toEqual(['alpha', 'beta']);
+      await register(agents[2]);
+      await readModel((rows) => rows.length === 3, 'the third agent in the read model');
+      expect((await restList()).map((a) => a.name)).toEqual(['alpha', 'beta', 'gamma']);
+      expect((await gqlList()).map((a) => a.name)).toEqual(['alpha', 'beta', 'gamma']);
+    });
+
+    it('a heartbeat is in the next list, REST and GraphQL, once the read model has it', async () => {
+      expect((await twice(() => restList())).map((a) => a.status)).toEqual(['registered', 'registered', 'registered']);
+      expect((await twice(() => gqlList())).map((a) => a.status)).toEqual(['REGISTERED', 'REGISTERED', 'REGISTERED']);
+      const beat = await rest(system, 'POST', '/api/coord/agents/heartbeat', keys[0], { employee_id: agents[0].employee_id, status: 'busy', metadata: { task: 'kept lists' } });
+      expect(beat.status).toBe(200);
+      await readModel((rows) => rows.some((r) => r.name === 'alpha' && r.status === 'busy'), 'the heartbeat in the read model');
+      expect((await restList())[0]).toMatchObject({ name: 'alpha', status: 'busy', status_metadata: { task: 'kept lists' } });
+      expect((await gqlList())[0]).toEqual({ name: 'alpha', status: 'BUSY', statusMetadata: { task: 'kept lists' } });
+    });
+
+    it('never answers one query with the list kept for another: filters, limits, GraphQL selections', async () => {
+      for (let round = 0; round < 2; round++) {
+        expect((await restList('&limit=1')).map((a) => a.name)).toEqual(['alpha']);
+        expect((await restList('&limit=2')).map((a) => a.name)).toEqual(['alpha', 'beta']);
+        expect((await restList()).map((a) => a.name)).toEqual(['alpha', 'beta', 'gamma']);
+        expect((await restList('&status=busy')).map((a) => a.name)).toEqual(['alpha']);
+        expect((await restList('&specialization=backend')).map((a) => a.name)).toEqual(['beta']);
+        expect(await gqlList({ limit: 2 }, 'name')).toEqual([{ name: 'alpha' }, { name: 'beta' }]);
+        expect(await gqlList({ limit: 2 }, 'status')).toEqual([{ status: 'BUSY' }, { status: 'REGISTERED' }]);
+        expect(await gqlList({ status: 'REGISTERED' }, 'name')).toEqual([{ name: 'beta' }, { name: 'gamma' }]);
+      }
+    });
+
+    it('asks for the admin token or an agent key as before, kept list or not', async () => {
+      const asAdmin = await twice(() => restList());
+      expect(await restList('', keys[1])).toEqual(asAdmin);
+      for (const token of [null, 'adm_wrong', 'agt_not_a_key']) {
+        expect((await rest(system, 'GET', `/api/coord/agents?owner_employee_id=${owner}`, token)).status).toBe(401);
+        expect((await gql(system, token, '{ agents { name } }')).status).toBe(401);
+      }
+    });
+
+    it('tasks and messages: a change is in the next list, REST and GraphQL, and each query has its own', async () => {
+      const projectId = randomUUID();
+      const threadId = randomUUID();
+      const worker = { employee_id: agents[1].employee_id };
+      const restTasks = async (query = '') => (await rest(system, 'GET', `/api/coord/tasks?project_id=${projectId}${query}`, ADMIN_TOKEN)).body.tasks.map((t: { title: string; status: string }) => `${t.title}:${t.status}`);
+      const gqlTasks = async (status?: string) =>
+        (await gql(system, ADMIN_TOKEN, 'query T($f: TaskFilter) { tasks(filter: $f) { title status } }', { f: { projectId, ...(status ? { status } : {}) } })).data.tasks.map(
+          (t: { title: string; status: string }) => `${t.title}:${t.status}`,
+        );
+      const restMessages = async (query = '') => (await rest(system, 'GET', `/api/coord/messages?thread_id=${threadId}${query}`, ADMIN_TOKEN)).body.messages.map((m: { payload: { text: string } }) => m.payload.text);
+      const gqlMessages = async (limit?: number) =>
+        (await gql(system, ADMIN_TOKEN, 'query M($f: MessageFilter!) { messages(filter: $f) { payload } }', { f: { threadId, ...(limit ? { limit } : {}) } })).data.messages.map(
+          (m: { payload: { text: string } }) => m.payload.text,
+        );
+      const tasksInReadModel = (check: (rows: { status: string }[]) => boolean, what: string) =>
+        eventually(async () => (check(await sql<{ status: string }>(`SELECT status FROM ${schema()}.tasks WHERE project_id = $1`, [projectId])) ? true : undefined), 20_000, what);
+      const post = async (text: string) =>
+        expect((await rest(system, 'POST', '/api/coord/messages', keys[1], { thread_id: threadId, project_id: projectId, sender_id: worker.employee_id, message_type: 'note', payload: { text } })).status).toBe(200);
+
+      const created = await rest(system, 'POST', '/api/coord/tasks', ADMIN_TOKEN, { project_id: projectId, title: 'one', description: '', required_specialization_code: 'backend', created_by: owner, priority: 'P1' });
+      expect(created.status).toBe(200);
+      await tasksInReadModel((rows) => rows.length === 1, 'the task in the read model');
+      expect(await twice(() => restTasks())).toEqual(['one:ready']);
+      expect(await twice(() => gqlTasks())).toEqual(['one:READY']);
+      expect((await rest(system, 'POST', `/api/coord/tasks/${created.body.task_id}/claim`, keys[1], { ...worker, lease_ttl_sec: 600 })).status).toBe(200);
+      await tasksInReadModel((rows) => rows[0]?.status === 'claimed', 'the claim in the read model');
+      expect(await restTasks()).toEqual(['one:claimed']);
+      expect(await gqlTasks()).toEqual(['one:CLAIMED']);
+      expect(await restTasks('&status=ready')).toEqual([]);
+      expect(await gqlTasks('READY')).toEqual([]);
+      expect(await restTasks('&status=claimed')).toEqual(['one:claimed']);
+
+      await post('first');
+      expect(await twice(() => restMessages())).toEqual(['first']);
+      expect(await twice(() => gqlMessages())).toEqual(['first']);
+      await post('second'); // a post answers once its message is in the read model
+      expect(await restMessages()).toEqual(['first', 'second']);
+      expect(await gqlMessages()).toEqual(['first', 'second']);
+      expect(await restMessages('&limit=1')).toEqual(['first']);
+      expect(await gqlMessages(1)).toEqual(['first']);
+      expect(await restMessages()).toEqual(['first', 'second']);
+    });
+
+    it("GraphQL answers say cache-control: no-store, as with Apollo's cache-control plugin, compiled or not, errors too", async () => {
+      for (const query of ['{ agents { name } }', '{ agents { name } }', '{ agents { name } }', '{ agent(agentId: "nope") { name } }', '{ nope }']) {
+        const res = await rest(system, 'POST', '/graphql', ADMIN_TOKEN, { query });
+        expect([query, res.headers.get('cache-control')]).toEqual([query, 'no-store']);
+      }
+    });
+
+    it('follows the checkpoint row every instance shares, not what this instance projected', async () => {
+      const before = await twice(() => restList());
+      await twice(() => gqlList());
+      // What another instance's projector does: a row and the checkpoint change in one transaction.
+      // This instance's projector is stopped, so it cannot have seen it.
+      await system.coordinator.agentsProjector.stop();
+      await sql(
+        `WITH renamed AS (UPDATE ${schema()}.agents SET name = 'renamed elsewhere' WHERE employee_id = $1 RETURNING 1)
+         UPDATE ${schema()}.projection_checkpoints SET updated_at = now() WHERE name = 'coordinator.agents' AND EXISTS (SELECT 1 FROM renamed)`,
+        [agents[1].employee_id],
+      );
+      expect((await restList()).map((a) => a.name)).toEqual(['alpha', 'renamed elsewhere', 'gamma']);
+      expect((await gqlList()).map((a) => a.name)).toEqual(['alpha', 'renamed elsewhere', 'gamma']);
+      expect(before.map((a) => a.name)).toEqual(['alpha', 'beta', 'gamma']);
+    });
+  });
+}
+
+describeWith({ postgres: true }, 'kept lists, in-process transport', () => {
+  keptLists('in-process', () => startTestSystem());
+
+  it('the in-process bus hands the kept answer over as the same JSON text until the read model moves', async () => {
+    const system = await startTestSystem();
+    try {
+      const list = () => system.bus.requestJson<AgentView[]>(Subjects.coordinator.listAgents, { correlationId: randomUUID(), actor: { kind: 'admin' }, payload: {} });
+      const first = await list();
+      expect(first).toBeInstanceOf(JsonText);
+      expect(await list()).toBe(first);
+      const employeeId = randomUUID();
+      expect((await rest(system, 'POST', '/api/coord/agents/register', ADMIN_TOKEN, { employee_id: employeeId, name: 'new' })).status).toBe(200);
+      const changed = await eventually(async () => {
+        const answer = (await list()) as JsonText<AgentView[]>;
+        return answer.parse().some((a) => a.employeeId === employeeId) ? answer : undefined;
+      }, 20_000, 'the new agent listed');
+      expect(changed).not.toBe(first);
+      expect(await list()).toBe(changed);
+    } finally {
+      await system.close();
+    }
+  }, 60_000);
+});
+
+describeWith({ postgres: true, nats: true }, 'kept lists, over NATS', () => {
+  keptLists('NATS', () => startTestSystem({ natsUrl: TEST_NATS_URL, natsPrefix: `${uniqueSchema('lists')}.` }));
 });

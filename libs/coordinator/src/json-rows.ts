@@ -13,7 +13,7 @@ export const isoTimestampSql = (column: string) => `to_char(${column} AT TIME ZO
  * into an entity, mapped to a view and serialised again in the service: the text goes to the
  * caller as it is (see JsonText), and the caller parses it once.
  */
-export async function jsonRows<T>(dataSource: DataSource, sql: string, parameters: unknown[]): Promise<JsonText<T[]>> {
+export async function jsonRows<T>(dataSource: Pick<DataSource, 'query'>, sql: string, parameters: unknown[]): Promise<JsonText<T[]>> {
   const rows: { json: string }[] = await dataSource.query(sql, parameters);
   let text = '[';
   for (let i = 0; i < rows.length; i++) text += (i ? ',' : '') + rows[i].json;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AutocoderError, ErrorCodes, findUnstorable, type Actor, type CommandEnvelope, type QueryEnvelope } from '@autocoder/contracts';
-import type { MessageBus } from '@autocoder/messaging';
+import type { JsonText, MessageBus } from '@autocoder/messaging';
 import { currentCorrelationId } from '@autocoder/platform';
 import { currentBusBudget } from './bus-budget';
 import { commandIdFor } from './command-id';
@@ -15,11 +15,16 @@ export abstract class BusClient {
    */
   protected command<T>(subject: string, actor: Actor, payload: unknown, commandId?: string | null) {
     const id = commandId === undefined || commandId === null ? randomUUID() : commandIdFor(actor, commandId);
-    return this.send<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    return this.send<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, (s, e) => this.bus.request<T>(s, e));
   }
 
   protected query<T>(subject: string, actor: Actor, payload: unknown) {
-    return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload });
+    return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, (s, e) => this.bus.request<T>(s, e));
+  }
+
+  /** A query whose answer may stay JSON text (see MessageBus.requestJson): for answers written out again. */
+  protected queryJson<T>(subject: string, actor: Actor, payload: unknown) {
+    return this.send<T | JsonText<T>>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, (s, e) => this.bus.requestJson<T>(s, e));
   }
 
   /**
@@ -27,12 +32,16 @@ export abstract class BusClient {
    * at the edge, before any transport copies it. Inside a GraphQL operation every call spends from
    * the operation's budget.
    */
-  private async send<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope): Promise<T> {
+  private async send<T>(
+    subject: string,
+    envelope: CommandEnvelope | QueryEnvelope,
+    request: (subject: string, envelope: CommandEnvelope | QueryEnvelope) => Promise<T>,
+  ): Promise<T> {
     const unstorable = findUnstorable(envelope.payload);
     if (unstorable) {
       throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid input: ${unstorable.path}: ${unstorable.message}; nothing was done`, [unstorable]);
     }
     const budget = currentBusBudget();
-    return budget ? budget.spend(() => this.bus.request<T>(subject, envelope)) : this.bus.request<T>(subject, envelope);
+    return budget ? budget.spend(() => request(subject, envelope)) : request(subject, envelope);
   }
 }

@@ -19,6 +19,11 @@ export class CollaborationClient extends BusClient {
   listMessages(actor: Actor, filter: unknown) {
     return this.query<MessageView[]>(S.listMessages, actor, filter);
   }
+
+  /** The list as the coordinator answered it: JSON text it keeps, in process (see Renderings). */
+  listMessagesJson(actor: Actor, filter: unknown) {
+    return this.queryJson<MessageView[]>(S.listMessages, actor, filter);
+  }
   onMessagePosted(handler: (message: MessageView) => void) {
     return this.bus.subscribe<MessageView>(Subjects.notifications.messagePosted, handler);
   }

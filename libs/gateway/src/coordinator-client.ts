@@ -32,6 +32,11 @@ export class CoordinatorClient extends BusClient {
     return this.query<AgentView[]>(S.listAgents, actor, filter);
   }
 
+  /** The list as the coordinator answered it: JSON text it keeps, in process (see Renderings). */
+  listAgentsJson(actor: Actor, filter: unknown) {
+    return this.queryJson<AgentView[]>(S.listAgents, actor, filter);
+  }
+
   getAgent(actor: Actor, agentId: string) {
     return this.query<AgentView>(S.getAgent, actor, { agentId });
   }

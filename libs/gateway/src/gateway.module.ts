@@ -1,5 +1,6 @@
 import type { MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
@@ -13,6 +14,7 @@ import { DOCUMENT_RULES, PARSE_OPTIONS } from './graphql/document-limits';
 import { createGraphQLErrorFormatter, showStackTraces } from './graphql/format-error';
 import { CompiledQueriesPlugin } from './graphql/compiled-queries.plugin';
 import { GRAPHQL_PATH, GraphQLWebSocketServer } from './graphql/graphql-websocket.server';
+import { noStorePlugin } from './graphql/no-store.plugin';
 import { serviceCallCostPlugin } from './graphql/service-call-cost.plugin';
 import { RestExceptionFilter } from './rest/rest-exception.filter';
 import { GATEWAY_LOGGER, GATEWAY_SETTINGS, MESSAGE_BUS, type GatewaySettings } from './tokens';
@@ -58,7 +60,8 @@ export class GatewayModule implements NestModule {
             validationRules: DOCUMENT_RULES,
             allowBatchedHttpRequests: false,
             includeStacktraceInErrorResponses: showStackTraces(),
-            plugins: [serviceCallCostPlugin],
+            // No per-field hooks: the cache-control plugin's header is set by noStorePlugin instead.
+            plugins: [serviceCallCostPlugin, ApolloServerPluginCacheControlDisabled(), noStorePlugin],
             formatError: (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error),
             // The websocket is GraphQLWebSocketServer's (frame cap, per-operation authentication).
             context: (arg: { req?: AuthenticatedRequest }) => ({ actor: arg.req?.actor }),

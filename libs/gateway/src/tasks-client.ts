@@ -34,6 +34,11 @@ export class TasksClient extends BusClient {
   list(actor: Actor, filter: unknown) {
     return this.query<TaskView[]>(S.listTasks, actor, filter);
   }
+
+  /** The list as the coordinator answered it: JSON text it keeps, in process (see Renderings). */
+  listJson(actor: Actor, filter: unknown) {
+    return this.queryJson<TaskView[]>(S.listTasks, actor, filter);
+  }
   get(actor: Actor, taskId: string) {
     return this.query<TaskView>(S.getTask, actor, { taskId });
   }

@@ -18,6 +18,18 @@ export class InProcessBroker implements MessageBus {
   }
 
   async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
+    const reply = await this.call<T>(subject, envelope, timeoutMs);
+    // JSON text needs no copy first: unwrapReply parses it into the caller's own.
+    return unwrapReply(reply?.ok && reply.value instanceof JsonText ? reply : wire(reply), subject);
+  }
+
+  /** JSON text is handed over as it is: a string cannot be changed, so sharing it copies nothing that matters. */
+  async requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
+    const reply = await this.call<T>(subject, envelope, timeoutMs);
+    return reply?.ok && reply.value instanceof JsonText ? reply.value : unwrapReply(wire(reply), subject);
+  }
+
+  private async call<T>(subject: string, envelope: unknown, timeoutMs: number): Promise<ServedReply<T>> {
     const handler = this.handlers.get(subject);
     if (!handler) throw new AutocoderError(ErrorCodes.Unavailable, `no service answers ${subject}`);
     let timer: NodeJS.Timeout | undefined;
@@ -25,9 +37,7 @@ export class InProcessBroker implements MessageBus {
       timer = setTimeout(() => reject(new AutocoderError(ErrorCodes.Unavailable, `${subject} did not answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      const reply = (await Promise.race([handler(wireRequest(subject, envelope)), timeout])) as ServedReply<T>;
-      // JSON text needs no copy first: unwrapReply parses it into the caller's own.
-      return unwrapReply(reply?.ok && reply.value instanceof JsonText ? reply : wire(reply), subject);
+      return (await Promise.race([handler(wireRequest(subject, envelope)), timeout])) as ServedReply<T>;
     } finally {
       clearTimeout(timer);
     }

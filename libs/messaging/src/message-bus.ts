@@ -1,4 +1,5 @@
 import type { CommandEnvelope, QueryEnvelope } from '@autocoder/contracts';
+import type { JsonText } from './reply';
 
 export type Unsubscribe = () => void;
 
@@ -9,6 +10,12 @@ export type Unsubscribe = () => void;
 export interface MessageBus {
   /** Sends and waits; resolves with the reply's value or rejects with its AutocoderError. */
   request<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope, timeoutMs?: number): Promise<T>;
+  /**
+   * As `request`, but an answer the handler had as JSON text may arrive as that JsonText, unparsed
+   * and shared (it is immutable): in process it does; over NATS the value arrives decoded. For
+   * callers that write the answer out again, so a kept answer costs them no parse.
+   */
+  requestJson<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope, timeoutMs?: number): Promise<T | JsonText<T>>;
   /** Fire-and-forget broadcast: at most once, for live notifications only. */
   publish(subject: string, payload: unknown): void;
   subscribe<T>(subject: string, handler: (payload: T) => void): Unsubscribe;

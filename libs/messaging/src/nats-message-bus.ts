@@ -3,7 +3,7 @@ import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection, Subscription } from 'nats';
 import { lastValueFrom, timeout as rxTimeout } from 'rxjs';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
-import { unwrapReply } from './reply';
+import { unwrapReply, type JsonText } from './reply';
 
 /**
  * NATS through the NestJS transport: requests go to the queue group serving the subject, so
@@ -38,6 +38,11 @@ export class NatsMessageBus implements MessageBus {
       throw new AutocoderError(ErrorCodes.Unavailable, `${subject} failed on the message bus: ${message}`);
     }
     return unwrapReply(reply, subject);
+  }
+
+  /** Nest's NATS client decodes every reply: the value arrives parsed (see MessageBus.requestJson). */
+  requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
+    return this.request<T>(subject, envelope, timeoutMs);
   }
 
   publish(subject: string, payload: unknown) {

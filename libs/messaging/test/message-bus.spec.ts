@@ -285,6 +285,21 @@ function requestReplyContract(name: string, start: () => Promise<Transport & { c
       expect(await t.bus.request<Row[]>(S.jsonText, query({ rows: 0 }))).toEqual([]);
     });
 
+    it('requestJson answers what request answers (JSON text may stay text, in process it does) and fails as request fails', async () => {
+      type Row = { id: number; name: string };
+      const answer = await t.bus.requestJson<Row[]>(S.jsonText, query({ rows: 2 }));
+      if (name === 'in-process') {
+        expect(answer).toBeInstanceOf(JsonText);
+        // The handler's text itself, Postgres's spacing and all: nothing parsed or written again.
+        expect((answer as JsonText<Row[]>).text).toContain('{"id" : 0, "name" : "row \\"0\\" \\u00e9"');
+      }
+      expect(answer instanceof JsonText ? answer.parse() : answer).toEqual(await t.bus.request<Row[]>(S.jsonText, query({ rows: 2 })));
+      expect(await t.bus.requestJson(S.echo, query({ text: 'plain' }))).toMatchObject({ payload: { text: 'plain' } });
+      const error = await rejectionOf(t.bus.requestJson(S.domainError, query({ name: 'ghost' })));
+      expect(error).toBeInstanceOf(AutocoderError);
+      expect(error).toMatchObject({ code: ErrorCodes.NotFound, message: 'no agent named ghost' });
+    });
+
     it('counts the bytes of a JSON text answer against the bus limit', async () => {
       const fits = await t.bus.request<unknown[]>(S.jsonText, query({ rows: 1, pad: 800 * 1024 }), 5_000);
       expect(fits).toHaveLength(1);

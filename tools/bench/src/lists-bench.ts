@@ -18,7 +18,8 @@
  * hold all the agents.
  *
  * Environment: BENCH_LISTS_AGENTS (500), BENCH_LISTS_CLIENTS (8), BENCH_LISTS_SECONDS (5, per round),
- * BENCH_LISTS_ROUNDS (3), BENCH_LISTS_NATS (1), BENCH_NATS_URL (default nats://127.0.0.1:4222),
+ * BENCH_LISTS_ROUNDS (3), BENCH_LISTS_CHANGES (0: heartbeats per second sent during the rounds, so the read model
+ * moves and kept lists are read again; answers may then differ by a few bytes), BENCH_LISTS_NATS (1), BENCH_NATS_URL (default nats://127.0.0.1:4222),
  * BENCH_CPU_PROF (a directory: the server runs with --cpu-prof; see profile-top.ts), BENCH_LISTS_SIDES
  * (REST,GraphQL,SELECT: leave sides out to profile one alone).
  */
@@ -47,6 +48,8 @@ export interface ListsBenchOptions {
   /** Which of REST, GraphQL and SELECT to measure. */
   sides: string[];
   cpuProfileDir: string | null;
+  /** Heartbeats per second while the rounds run (each moves the agents projection): 0 keeps the rows still. */
+  changesPerSec: number;
 }
 
 const envInt = (name: string, fallback: number, min: number, max: number): number => {
@@ -66,6 +69,7 @@ export const listsBenchDefaults = (): ListsBenchOptions => ({
   natsUrl: process.env.BENCH_NATS_URL ?? TEST_NATS_URL,
   sides: (process.env.BENCH_LISTS_SIDES ?? 'REST,GraphQL,SELECT').split(',').map((s) => s.trim()),
   cpuProfileDir: process.env.BENCH_CPU_PROF || null,
+  changesPerSec: envInt('BENCH_LISTS_CHANGES', 0, 0, 1000),
 });
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -317,6 +321,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
     // fill: register every agent, heartbeat every other one
     const filled = performance.now();
     let next = 0;
+    let changer: { employeeId: string; apiKey: string } | null = null;
     await withTimeout(
       Promise.all(
         Array.from({ length: 16 }, async () => {
@@ -335,6 +340,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
             if (res.status !== 200) throw new Error(`register answered ${res.status}: ${res.body.toString('utf8').slice(0, 500)}`);
             if (i % 2 === 0) {
               const apiKey = JSON.parse(res.body.toString('utf8')).api_key as string;
+              if (i === 0) changer = { employeeId, apiKey };
               const beat = { employee_id: employeeId, status: 'active', metadata: { load: (i % 10) / 10, queue: i % 3 } };
               const hb = await send(agent, new URL('/api/coord/agents/heartbeat', url), 'POST', { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, JSON.stringify(beat));
               if (hb.status !== 200) throw new Error(`heartbeat answered ${hb.status}: ${hb.body.toString('utf8').slice(0, 500)}`);
@@ -372,6 +378,9 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
     if (firstGql.status !== 200 || gqlAgents?.length !== o.agents) throw new Error(`GraphQL list: status ${firstGql.status}: ${firstGql.body.toString('utf8').slice(0, 500)}`);
     const restBytes = first.body.length;
     const gqlBytes = firstGql.body.length;
+    // With changes, a revision or a time may gain a digit: the length is then only roughly the first one's.
+    const slack = o.changesPerSec > 0 ? 64 : 0;
+    const sizeOk = (bytes: number, expected: number) => Math.abs(bytes - expected) <= slack;
 
     const sides: Side[] = [
       {
@@ -380,7 +389,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
         prepare: freshConnections,
         op: async () => {
           const res = await send(agent, restUrl, 'GET', auth);
-          if (res.status !== 200 || res.body.length !== restBytes) throw new Error(`REST list: status ${res.status}, ${res.body.length} bytes (first: ${restBytes})`);
+          if (res.status !== 200 || !sizeOk(res.body.length, restBytes)) throw new Error(`REST list: status ${res.status}, ${res.body.length} bytes (first: ${restBytes})`);
         },
       },
       {
@@ -389,7 +398,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
         prepare: freshConnections,
         op: async () => {
           const res = await send(agent, gqlUrl, 'POST', { ...auth, 'content-type': 'application/json' }, gqlBody);
-          if (res.status !== 200 || res.body.length !== gqlBytes) throw new Error(`GraphQL list: status ${res.status}, ${res.body.length} bytes (first: ${gqlBytes})`);
+          if (res.status !== 200 || !sizeOk(res.body.length, gqlBytes)) throw new Error(`GraphQL list: status ${res.status}, ${res.body.length} bytes (first: ${gqlBytes})`);
         },
       },
       {
@@ -401,7 +410,31 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
         },
       },
     ];
-    const results = await rounds(ctx, sides.filter((s) => o.sides.includes(s.name)), o);
+    // The changes: one agent's heartbeat (same status and metadata) at a steady rate, each a new revision.
+    let changes = 0;
+    let changing = o.changesPerSec > 0 && changer !== null;
+    const changed = (async () => {
+      const { employeeId, apiKey } = changer ?? { employeeId: '', apiKey: '' };
+      const beat = JSON.stringify({ employee_id: employeeId, status: 'active', metadata: { load: 0, queue: 0 } });
+      const changeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+      while (changing) {
+        const started = performance.now();
+        const hb = await send(changeAgent, new URL('/api/coord/agents/heartbeat', url), 'POST', { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, beat);
+        if (hb.status !== 200) throw new Error(`heartbeat answered ${hb.status}: ${hb.body.toString('utf8').slice(0, 500)}`);
+        changes++;
+        await sleep(Math.max(0, 1000 / o.changesPerSec - (performance.now() - started)));
+      }
+      changeAgent.destroy();
+    })();
+    const changesStarted = performance.now();
+    let results: Map<string, Measurement[]>;
+    try {
+      results = await rounds(ctx, sides.filter((s) => o.sides.includes(s.name)), o);
+    } finally {
+      changing = false;
+      await changed;
+    }
+    if (o.changesPerSec > 0) ctx.log(`${label}: ${changes} heartbeats during the rounds (${fmt(changes / ((performance.now() - changesStarted) / 1000))}/s)`);
     const select = results.get('SELECT') ?? [];
     const baseline = median(select);
     const cpu = (m: Measurement[], pick: (x: Measurement) => number | null) => `${cpuPerRequest(m, pick).toFixed(2)} ms`;
@@ -409,7 +442,7 @@ async function runOne(ctx: BenchContext, label: string, pool: Pool, o: ListsBenc
     return (['REST', 'GraphQL'] as const).filter((name) => results.has(name)).map((name) => {
       const m = results.get(name)!;
       return {
-        benchmark: `${name} list of ${o.agents} agents, ${o.clients} clients${nats ? ', over NATS' : ''}`,
+        benchmark: `${name} list of ${o.agents} agents, ${o.clients} clients${nats ? ', over NATS' : ''}${o.changesPerSec ? `, ${o.changesPerSec} changes/s` : ''}`,
         unit: 'requests/s',
         autocoder: median(m),
         baseline,

@@ -5,6 +5,8 @@ import { agentDecider, type AgentState } from './agent';
 import { AgentRow } from './agent-row.entity';
 import { agentViewOfRow } from './agent-view';
 
+export const AGENTS_PROJECTION = 'coordinator.agents';
+
 type AgentsBatch = FoldBatch<AgentState, AgentEvent>;
 const fold = (event: Recorded<AgentEvent>, batch: AgentsBatch) => batch.fold(event.data.agentId, event);
 
@@ -22,7 +24,7 @@ export const agentsHandlers: EventHandlers<AgentEvent, AgentsBatch> = {
  * so the read model cannot drift from the aggregate's own idea of an agent.
  */
 export class AgentsProjection extends HandlerProjection<AgentEvent, AgentsBatch, AgentView> {
-  readonly name = 'coordinator.agents';
+  readonly name = AGENTS_PROJECTION;
   readonly tables: string[];
   protected readonly handlers = agentsHandlers;
 

@@ -25,7 +25,9 @@ import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
 import { lastSeenAt, type AgentCommand, type AgentState } from './agent';
 import { AgentRow } from './agent-row.entity';
-import { jsonRows, sqlParameters, whereSql } from '../json-rows';
+import { sqlParameters, whereSql } from '../json-rows';
+import { ListAnswers } from '../list-answers';
+import { AGENTS_PROJECTION } from './agents-projection';
 import { agentViewColumnsSql, agentViewOfRow, agentViewOfState } from './agent-view';
 import { agentIdFor, agentIdOfApiKey, apiKeyMatches, issueApiKey } from './api-key';
 
@@ -42,13 +44,17 @@ const requireAdmin = (actor: Actor, what: string) => {
 
 /** The agent registry's use cases: load, decide, append; and reads from the agents read model. */
 export class AgentsService {
+  private readonly lists: ListAnswers;
+
   constructor(
     private readonly aggregates: AggregateStore<AgentCommand, AgentEvent, AgentState>,
     private readonly commands: CommandLog,
     private readonly dataSource: DataSource,
     private readonly settings: AgentsSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.lists = new ListAnswers(dataSource, this.schema, AGENTS_PROJECTION);
+  }
 
   async register(subject: string, envelope: CommandEnvelope): Promise<RegisterAgentResult> {
     requireAdmin(envelope.actor, 'registering an agent');
@@ -106,7 +112,10 @@ export class AgentsService {
     return { agentId: state.agentId, employeeId: state.profile.employeeId };
   }
 
-  /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
+  /**
+   * Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). The answer is
+   * kept until the agents projection commits again (see ListAnswers); the key is every filter field.
+   */
   async list(envelope: QueryEnvelope): Promise<JsonText<AgentView[]>> {
     const filter = parseInput(ListAgentsInput, envelope.payload ?? {}, 'agent filter');
     const { values, bind } = sqlParameters();
@@ -114,8 +123,10 @@ export class AgentsService {
     if (filter.status) where.push(`a.status = ${bind(filter.status)}`);
     if (filter.ownerEmployeeId) where.push(`a.owner_employee_id = ${bind(filter.ownerEmployeeId)}`);
     if (filter.specialization) where.push(`${bind(filter.specialization)} = ANY(a.specialization_codes)`);
-    return jsonRows<AgentView>(
-      this.dataSource,
+    // Every field of the parsed filter, defaults included, names the query: a new filter field cannot be left out.
+    const key = JSON.stringify(filter);
+    return this.lists.list<AgentView>(
+      key,
       `SELECT row_to_json(v)::text AS json FROM ${this.schema}.agents a CROSS JOIN LATERAL (SELECT ${agentViewColumnsSql('a')}) v
         ${whereSql(where)} ORDER BY a.registered_at, a.agent_id LIMIT ${bind(filter.limit)}`,
       values,

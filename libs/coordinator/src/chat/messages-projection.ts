@@ -13,6 +13,8 @@ interface MessagesBatch {
 }
 
 /** Each message becomes one row; messages never change, so the row follows from the event alone. */
+export const MESSAGES_PROJECTION = 'coordinator.messages';
+
 export const messagesHandlers: EventHandlers<ThreadEvent, MessagesBatch> = {
   MessagePosted: (e, batch) => {
     batch.rows.push(messageRowOfEvent(e.data, e.revision, e.position));
@@ -28,7 +30,7 @@ export const messagesHandlers: EventHandlers<ThreadEvent, MessagesBatch> = {
  * events alone, in their order, so a replay writes the same rows.
  */
 export class MessagesProjection extends HandlerProjection<ThreadEvent, MessagesBatch, MessageView> {
-  readonly name = 'coordinator.messages';
+  readonly name = MESSAGES_PROJECTION;
   readonly tables: string[];
   protected readonly handlers = messagesHandlers;
 

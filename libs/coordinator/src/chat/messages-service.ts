@@ -19,7 +19,9 @@ import { contextOf, isStreamNotFound, type AggregateStore, type EventStore } fro
 import type { CommandLog, JsonText } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
 import type { DataSource } from 'typeorm';
-import { jsonRows, sqlParameters, whereSql } from '../json-rows';
+import { sqlParameters, whereSql } from '../json-rows';
+import { ListAnswers } from '../list-answers';
+import { MESSAGES_PROJECTION } from './messages-projection';
 import { messageViewColumnsSql, messageViewOfEvent } from './message-view';
 import type { ChatActor, ThreadCommand, ThreadState } from './thread';
 
@@ -43,6 +45,11 @@ export class MessagesService {
     private readonly awaitProjection: AwaitProjection,
     private readonly logger: Logger,
   ) {}
+
+  private listAnswers?: ListAnswers;
+  private get lists() {
+    return (this.listAnswers ??= new ListAnswers(this.dataSource, this.schema, MESSAGES_PROJECTION));
+  }
 
   private get schema() {
     return (this.dataSource.options as { schema: string }).schema;
@@ -89,7 +96,7 @@ export class MessagesService {
   }
 
   /** Messages by thread, project and/or task (all given must match), posted strictly after `since`, oldest first. */
-  /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
+  /** Postgres writes the views as JSON (see jsonRows), kept until the messages projection commits again (see ListAnswers). */
   async list(envelope: QueryEnvelope): Promise<JsonText<MessageView[]>> {
     const filter = parseInput(ListMessagesInput, envelope.payload ?? {}, 'message filter');
     if (!filter.threadId && !filter.projectId && !filter.taskId) {
@@ -102,8 +109,10 @@ export class MessagesService {
     if (filter.taskId) where.push(`m.task_id = ${bind(filter.taskId)}`);
     // Compared in the database, so a timestamp with microseconds keeps them.
     if (filter.since) where.push(`m.posted_at > CAST(${bind(filter.since)} AS timestamptz)`);
-    return jsonRows<MessageView>(
-      this.dataSource,
+    // Every field of the parsed filter, defaults included, names the query: a new filter field cannot be left out.
+    const key = JSON.stringify(filter);
+    return this.lists.list<MessageView>(
+      key,
       `SELECT row_to_json(v)::text AS json FROM ${this.schema}.messages m CROSS JOIN LATERAL (SELECT ${messageViewColumnsSql('m')}) v
         ${whereSql(where)} ORDER BY m.posted_at, m.position LIMIT ${bind(filter.limit)}`,
       values,

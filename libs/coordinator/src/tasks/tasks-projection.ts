@@ -5,6 +5,8 @@ import { taskDecider, type ExistingTask, type TaskState } from './task';
 import { TaskRow } from './task-row.entity';
 import { taskRowOfState, taskStateOfRow, taskViewOfState } from './task-view';
 
+export const TASKS_PROJECTION = 'coordinator.tasks';
+
 type TasksBatch = FoldBatch<TaskState, TaskEvent>;
 const fold = (event: Recorded<TaskEvent>, batch: TasksBatch) => batch.fold(event.data.taskId, event);
 
@@ -45,7 +47,7 @@ const columns = Object.keys(COLUMNS);
 
 /** The tasks list, folded with the decider's own `evolve` so it cannot drift from the aggregate. */
 export class TasksProjection extends HandlerProjection<TaskEvent, TasksBatch, TaskView> {
-  readonly name = 'coordinator.tasks';
+  readonly name = TASKS_PROJECTION;
   readonly tables: string[];
   protected readonly handlers = tasksHandlers;
 

@@ -35,7 +35,9 @@ import { ClaimCandidates } from './claim-candidates';
 import type { TaskActor, TaskCommand, TaskState } from './task';
 import { claimOf, leaseOf, taskAfterCommand, viewOf, type AnswerOf, type TaskAfterCommand } from './task-history';
 import { TaskRow } from './task-row.entity';
-import { jsonRows, sqlParameters, whereSql } from '../json-rows';
+import { sqlParameters, whereSql } from '../json-rows';
+import { ListAnswers } from '../list-answers';
+import { TASKS_PROJECTION } from './tasks-projection';
 import { taskViewColumnsSql, taskViewOfState } from './task-view';
 
 /** What the task pipeline needs to know about an agent, read from the agent's own stream. */
@@ -334,7 +336,7 @@ export class TasksService {
     this.logger.info({ taskId: task.taskId, employeeId: actor.employeeId, fencingToken, leaseExpiresAt }, 'task claimed');
   }
 
-  /** Postgres writes the views as JSON; the rows are never hydrated here (see jsonRows). */
+  /** Postgres writes the views as JSON (see jsonRows), kept until the tasks projection commits again (see ListAnswers). */
   async list(envelope: QueryEnvelope): Promise<JsonText<TaskView[]>> {
     const filter = parseInput(ListTasksInput, envelope.payload ?? {}, 'task filter');
     const { values, bind } = sqlParameters();
@@ -343,8 +345,10 @@ export class TasksService {
     if (filter.projectId) where.push(`t.project_id = ${bind(filter.projectId)}`);
     if (filter.specialization) where.push(`t.required_specialization_code = ${bind(filter.specialization)}`);
     if (filter.assigneeId) where.push(`t.assignee_id = ${bind(filter.assigneeId)}`);
-    return jsonRows<TaskView>(
-      this.dataSource,
+    // Every field of the parsed filter, defaults included, names the query: a new filter field cannot be left out.
+    const key = JSON.stringify(filter);
+    return this.lists.list<TaskView>(
+      key,
       `SELECT row_to_json(v)::text AS json FROM ${this.schema}.tasks t CROSS JOIN LATERAL (SELECT ${taskViewColumnsSql('t')}) v
         ${whereSql(where)} ORDER BY t.priority, t.created_at, t.task_id LIMIT ${bind(filter.limit)}`,
       values,
@@ -382,6 +386,11 @@ export class TasksService {
       }
     }
     return expired;
+  }
+
+  private listAnswers?: ListAnswers;
+  private get lists() {
+    return (this.listAnswers ??= new ListAnswers(this.dataSource, this.schema, TASKS_PROJECTION));
   }
 
   private get rows() {

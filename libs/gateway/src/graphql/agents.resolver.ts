@@ -3,6 +3,7 @@ import { Args, Context, ID, Mutation, Query, Resolver, Subscription } from '@nes
 import type { OnModuleDestroy } from '@nestjs/common';
 import { PubSub } from 'graphql-subscriptions';
 import { CoordinatorClient } from '../coordinator-client';
+import { sharedRows } from '../renderings';
 import {
   AgentFilter,
   AgentHeartbeatInput,
@@ -38,6 +39,7 @@ const matches = (agent: AgentView, filter?: AgentFilter | null) =>
 export class AgentsResolver implements OnModuleDestroy {
   private readonly pubsub = new PubSub<{ [AGENT_UPDATED]: { agentUpdated: AgentView } }>();
   private readonly unsubscribe: () => void;
+  private readonly lists = sharedRows<AgentView>();
 
   constructor(private readonly coordinator: CoordinatorClient) {
     // One bus subscription per gateway process fans out to every open GraphQL subscription.
@@ -49,8 +51,8 @@ export class AgentsResolver implements OnModuleDestroy {
   }
 
   @Query(() => [AgentType], { description: 'Agents, optionally filtered (all filters must match).' })
-  agents(@Context() ctx: GraphQLContext, @Args('filter', { type: () => AgentFilter, nullable: true }) filter?: AgentFilter) {
-    return this.coordinator.listAgents(actorOf(ctx), defined(filter));
+  async agents(@Context() ctx: GraphQLContext, @Args('filter', { type: () => AgentFilter, nullable: true }) filter?: AgentFilter) {
+    return this.lists.of(await this.coordinator.listAgentsJson(actorOf(ctx), defined(filter)));
   }
 
   @Query(() => AgentType)

@@ -17,7 +17,7 @@ type Entry = { uses: number; compiled?: CompiledQuery | null };
  * way, so errors keep Apollo's shape, codes and formatting exactly (a read may then run twice). Apollo
  * has parsed and validated the document before this hook, so its validation rules still apply.
  * It skips the execution hooks of other plugins (executionDidStart, willResolveField) for those
- * queries; Apollo's own cache-control plugin is the only one installed today.
+ * queries; none installed has any (Apollo's cache-control plugin is disabled, see noStorePlugin).
  */
 @Plugin()
 export class CompiledQueriesPlugin implements ApolloServerPlugin<BaseContext> {

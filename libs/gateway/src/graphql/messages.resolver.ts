@@ -3,6 +3,7 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { Args, Context, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { PubSub } from 'graphql-subscriptions';
 import { CollaborationClient } from '../collaboration-client';
+import { sharedRows } from '../renderings';
 import type { GraphQLContext } from './agents.resolver';
 import { MessageFilter, MessageType, PostMessageInput } from './message.types';
 
@@ -25,6 +26,7 @@ const matches = (message: MessageView, args: MessagePostedArgs) =>
 export class MessagesResolver implements OnModuleDestroy {
   private readonly pubsub = new PubSub<{ [MESSAGE_POSTED]: { messagePosted: MessageView } }>();
   private readonly unsubscribe: () => void;
+  private readonly lists = sharedRows<MessageView>();
 
   constructor(private readonly client: CollaborationClient) {
     // One bus subscription per gateway process fans out to every open GraphQL subscription.
@@ -36,8 +38,8 @@ export class MessagesResolver implements OnModuleDestroy {
   }
 
   @Query(() => [MessageType], { description: 'Chat messages by thread, project and/or task, oldest first.' })
-  messages(@Context() ctx: GraphQLContext, @Args('filter', { type: () => MessageFilter }) filter: MessageFilter) {
-    return this.client.listMessages(actorOf(ctx), defined(filter));
+  async messages(@Context() ctx: GraphQLContext, @Args('filter', { type: () => MessageFilter }) filter: MessageFilter) {
+    return this.lists.of(await this.client.listMessagesJson(actorOf(ctx), defined(filter)));
   }
 
   @Mutation(() => MessageType, { description: 'Agents post as themselves; the admin as any sender.' })

@@ -2,6 +2,7 @@ import { AutocoderError, ErrorCodes, type Actor, type TaskView } from '@autocode
 import type { OnModuleDestroy } from '@nestjs/common';
 import { Args, Context, ID, Int, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { PubSub } from 'graphql-subscriptions';
+import { sharedRows } from '../renderings';
 import { TasksClient } from '../tasks-client';
 import type { GraphQLContext } from './agents.resolver';
 import { ClaimPayload, CreateTaskInput, TaskFilter, TaskHeartbeatPayload, TaskStatusEnum, TaskType } from './task.types';
@@ -29,6 +30,7 @@ const commandIdArg = { type: () => ID, nullable: true, description: 'A key namin
 export class TasksResolver implements OnModuleDestroy {
   private readonly pubsub = new PubSub<{ [TASK_UPDATED]: { taskUpdated: TaskView } }>();
   private readonly unsubscribe: () => void;
+  private readonly lists = sharedRows<TaskView>();
 
   constructor(private readonly client: TasksClient) {
     this.unsubscribe = client.onTaskUpdated((task) => void this.pubsub.publish(TASK_UPDATED, { taskUpdated: task }));
@@ -39,8 +41,8 @@ export class TasksResolver implements OnModuleDestroy {
   }
 
   @Query(() => [TaskType], { description: 'Tasks by priority then age, optionally filtered.' })
-  tasks(@Context() ctx: GraphQLContext, @Args('filter', { type: () => TaskFilter, nullable: true }) filter?: TaskFilter) {
-    return this.client.list(actorOf(ctx), defined(filter));
+  async tasks(@Context() ctx: GraphQLContext, @Args('filter', { type: () => TaskFilter, nullable: true }) filter?: TaskFilter) {
+    return this.lists.of(await this.client.listJson(actorOf(ctx), defined(filter)));
   }
 
   @Query(() => TaskType)

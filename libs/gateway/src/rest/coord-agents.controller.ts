@@ -1,7 +1,10 @@
 import { AutocoderError, ErrorCodes, type Actor, type AgentView } from '@autocoder/contracts';
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/request-context.middleware';
 import { CoordinatorClient } from '../coordinator-client';
+import { Renderings } from '../renderings';
+import { jsonBody, sendJsonBody } from './json-body';
 import { camelKeys, snakeKeys } from './snake-case';
 
 const actorOf = (req: AuthenticatedRequest): Actor => req.actor!;
@@ -11,6 +14,9 @@ const restAgent = (agent: AgentView) => snakeKeys(agent);
 /** Seed 004's agent endpoints, with its exact request and response payloads. */
 @Controller('api/coord/agents')
 export class CoordAgentsController {
+  /** The list's body, made once for each list the coordinator keeps. */
+  private readonly listBodies = new Renderings((agents) => jsonBody({ status: 'ok', agents: (agents as AgentView[]).map(restAgent) }));
+
   constructor(private readonly coordinator: CoordinatorClient) {}
 
   @Post('register')
@@ -28,7 +34,7 @@ export class CoordAgentsController {
   }
 
   @Get()
-  async list(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
+  async list(@Req() req: AuthenticatedRequest, @Res() res: Response, @Query() query: Record<string, unknown>) {
     for (const [key, value] of Object.entries(query)) {
       if (typeof value !== 'string') {
         throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid agent filter: ${key} must be given once, as a plain value`, [
@@ -36,7 +42,7 @@ export class CoordAgentsController {
         ]);
       }
     }
-    const agents = await this.coordinator.listAgents(actorOf(req), camelKeys(query));
-    return { status: 'ok', agents: agents.map(restAgent) };
+    const answer = await this.coordinator.listAgentsJson(actorOf(req), camelKeys(query));
+    sendJsonBody(req, res, this.listBodies.of(answer));
   }
 }

@@ -1,7 +1,10 @@
 import { AutocoderError, ErrorCodes, type MessageView } from '@autocoder/contracts';
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/request-context.middleware';
 import { CollaborationClient } from '../collaboration-client';
+import { Renderings } from '../renderings';
+import { jsonBody, sendJsonBody } from './json-body';
 import { camelKeys, snakeKeys } from './snake-case';
 
 /** Top-level keys in snake_case; the payload stays as its sender wrote it. */
@@ -22,6 +25,9 @@ export function queryFilter(query: Record<string, unknown>, what: string): Recor
 /** Seed 004's coordination chat endpoints, with its exact request and response payloads. */
 @Controller('api/coord/messages')
 export class CoordMessagesController {
+  /** The list's body, made once for each list the coordinator keeps. */
+  private readonly listBodies = new Renderings((messages) => jsonBody({ status: 'ok', messages: (messages as MessageView[]).map(restMessage) }));
+
   constructor(private readonly collaboration: CollaborationClient) {}
 
   /** {"thread_id","sender_id","message_type","payload"}, plus an optional project_id and task_id (either ties a thread to a project). */
@@ -34,8 +40,8 @@ export class CoordMessagesController {
 
   /** Query params thread_id, project_id, task_id (at least one), since (strictly after) and limit; oldest first. */
   @Get()
-  async list(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
-    const messages = await this.collaboration.listMessages(req.actor!, queryFilter(query, 'message filter'));
-    return { status: 'ok', messages: messages.map(restMessage) };
+  async list(@Req() req: AuthenticatedRequest, @Res() res: Response, @Query() query: Record<string, unknown>) {
+    const filter = queryFilter(query, 'message filter');
+    sendJsonBody(req, res, this.listBodies.of(await this.collaboration.listMessagesJson(req.actor!, filter)));
   }
 }

@@ -1,7 +1,10 @@
 import { AutocoderError, ErrorCodes, type TaskView } from '@autocoder/contracts';
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/request-context.middleware';
+import { Renderings } from '../renderings';
 import { TasksClient } from '../tasks-client';
+import { jsonBody, sendJsonBody } from './json-body';
 import { camelKeys, snakeKeys } from './snake-case';
 
 const restTask = (task: TaskView) => snakeKeys(task);
@@ -11,6 +14,9 @@ const withTask = (id: string, value: unknown) => ({ ...body(value), taskId: id }
 /** Seed 004's task endpoints, with its exact request and response payloads. */
 @Controller('api/coord/tasks')
 export class CoordTasksController {
+  /** The list's body, made once for each list the coordinator keeps. */
+  private readonly listBodies = new Renderings((tasks) => jsonBody({ status: 'ok', tasks: (tasks as TaskView[]).map(restTask) }));
+
   constructor(private readonly tasks: TasksClient) {}
 
   @Post()
@@ -21,14 +27,13 @@ export class CoordTasksController {
   }
 
   @Get()
-  async list(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
+  async list(@Req() req: AuthenticatedRequest, @Res() res: Response, @Query() query: Record<string, unknown>) {
     for (const [key, value] of Object.entries(query)) {
       if (typeof value !== 'string') {
         throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid task filter: ${key} must be given once`, [{ path: key, message: 'must be given once' }]);
       }
     }
-    const tasks = await this.tasks.list(req.actor!, camelKeys(query));
-    return { status: 'ok', tasks: tasks.map(restTask) };
+    sendJsonBody(req, res, this.listBodies.of(await this.tasks.listJson(req.actor!, camelKeys(query))));
   }
 
   /** Not in the seed: an agent asks for the best ready task for its specializations. */
