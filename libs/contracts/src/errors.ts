@@ -24,6 +24,8 @@ export const ErrorCodes = {
   ModelUnknown: 'MODEL_UNKNOWN',
   ModelRequestInvalid: 'MODEL_REQUEST_INVALID',
   ModelUnavailable: 'MODEL_UNAVAILABLE',
+  BudgetExhausted: 'BUDGET_EXHAUSTED',
+  PriceTableInvalid: 'PRICE_TABLE_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -97,6 +99,9 @@ export const httpStatusOf = (code: ErrorCode): number =>
     // The runner built a request the Messages API refused: the upstream said no, not the caller.
     MODEL_REQUEST_INVALID: 502,
     MODEL_UNAVAILABLE: 503,
+    // Payment Required: the call would pass a hard budget; raising the budget lets it through.
+    BUDGET_EXHAUSTED: 402,
+    PRICE_TABLE_INVALID: 500,
   })[code];
 
 /**
@@ -133,6 +138,8 @@ export const ErrorOutcomes: Record<ErrorCode, 'decision' | 'transient'> = {
   // The same request would be refused again.
   MODEL_REQUEST_INVALID: 'decision',
   MODEL_UNAVAILABLE: 'transient',
+  BUDGET_EXHAUSTED: 'decision',
+  PRICE_TABLE_INVALID: 'decision',
 };
 
 /** True when an error is a command's decided answer; anything else (or a code this build does not know) is transient. */

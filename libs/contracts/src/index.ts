@@ -16,3 +16,5 @@ export * from './runner/project-events';
 export * from './runner/run-events';
 export * from './runner/session-events';
 export * from './runner/runner-messages';
+export * from './usage/usage-events';
+export * from './usage/usage-messages';

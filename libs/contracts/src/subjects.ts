@@ -53,6 +53,18 @@ export const Subjects = {
     runTimeline: 'runner.qry.run.timeline',
     runLogs: 'runner.qry.run.logs',
   },
+  usage: {
+    projectUsage: 'usage.qry.project',
+    allUsage: 'usage.qry.all',
+    ledger: 'usage.qry.ledger',
+    series: 'usage.qry.series',
+    runCost: 'usage.qry.run-cost',
+    estimate: 'usage.qry.estimate',
+    budgets: 'usage.qry.budgets',
+    setBudget: 'usage.cmd.budget.set',
+    reserve: 'usage.cmd.budget.reserve',
+    recost: 'usage.cmd.recost',
+  },
   notifications: {
     agentUpdated: 'coordinator.evt.agent.updated',
     taskUpdated: 'coordinator.evt.task.updated',
@@ -63,5 +75,9 @@ export const Subjects = {
     runUpdated: 'runner.evt.run.updated',
     /** A feature's view once it changed (FeatureView): GraphQL's featureUpdated(projectId). */
     featureUpdated: 'runner.evt.feature.updated',
+    /** A project's usage totals moved (UsageUpdated): the live cost badge. */
+    usageUpdated: 'usage.evt.usage.updated',
+    /** A budget passed its soft threshold or was exhausted (BudgetView). */
+    budgetAlert: 'usage.evt.budget.alert',
   },
 } as const;

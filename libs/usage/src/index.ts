@@ -1,0 +1,3 @@
+// Usage: the token and cost ledger, rollups, budgets that stop spending, and estimates.
+export * from './money';
+export * from './prices/price-book';
