@@ -109,6 +109,17 @@ const toolUsesOf = (content: unknown[]): ToolUse[] =>
 
 const tail = (text: string, max = 2000) => (text.length > max ? text.slice(-max) : text);
 
+/** What a command printed, out of a bash result's JSON (its text as is when it is not JSON). */
+const printedBy = (content: string): string => {
+  try {
+    const result = JSON.parse(content) as { stdout?: unknown; stderr?: unknown };
+    if (typeof result.stdout === 'string') return `${result.stdout}${typeof result.stderr === 'string' && result.stderr ? `\n${result.stderr}` : ''}`;
+  } catch {
+    // not JSON: the text is the output
+  }
+  return content;
+};
+
 export function decideSession(command: SessionCommand, state: SessionState): SessionEvent[] {
   if (command.type === 'StartSession') {
     const { now, ...session } = command.data;
@@ -226,7 +237,7 @@ export function evolveSession(state: SessionState, event: SessionEvent): Session
         gate: {
           results: at,
           lastChangeAt: d.changedFiles ? at : session.gate.lastChangeAt,
-          lastGreen: green ? { at, command, outputTail: tail(d.content) } : session.gate.lastGreen,
+          lastGreen: green ? { at, command, outputTail: tail(printedBy(d.content)) } : session.gate.lastGreen,
         },
       };
     }
