@@ -15,6 +15,7 @@ const READY: Record<ServiceName, RegExp> = {
   gateway: /Gateway listening on (http:\/\/\S+)/,
   coordinator: /Coordinator serving on \S+/,
   runner: /Runner serving on \S+/,
+  usage: /Usage serving on \S+/,
 };
 
 const MAX_OUTPUT_CHARS = 2_000_000;

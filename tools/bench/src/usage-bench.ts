@@ -74,7 +74,10 @@ export async function runUsageBench(ctx: BenchContext): Promise<BenchRow[]> {
         let sessionId = randomUUID();
         let revision: number | null = null;
         for (let i = 0; i < perWriter; i++) {
-          if (i % perSession === 0) ((sessionId = randomUUID()), (revision = null));
+          if (i % perSession === 0) {
+            sessionId = randomUUID();
+            revision = null;
+          }
           const result = await store.append(sessionStreamName(sessionId), [modelCall(projectIds[w % projectIds.length], runId, sessionId, i % perSession)], revision === null ? 'no_stream' : revision);
           revision = result.nextExpectedRevision;
         }
