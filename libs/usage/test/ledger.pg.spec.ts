@@ -144,6 +144,36 @@ describeWith({ postgres: true }, 'the usage ledger on the real Postgres', () => 
     expect(hit.update.totals).toEqual((await usage(projectId)).totals);
   }, 30_000);
 
+  it('estimates the remaining features from the passing ones (of the project, else of all) and answers a time window from the lines', async () => {
+    const feature = (id: string, index: number) => ({ featureId: id, index, category: 'c', name: `feature ${id}`, description: 'd', steps: [], priority: index, dependsOn: [] });
+    const meta = () => ({ correlationId: randomUUID(), actor: 'system:runner', time: new Date().toISOString() });
+    const at = '2026-12-01T09:00:00.000Z';
+    await store.append(`project-${projectId}`, [
+      { id: randomUUID(), type: 'FeaturesDefined', data: { projectId, features: ['f-0', 'f-1', 'f-2', 'f-3'].map(feature), source: 'initializer', sessionId: null, definedAt: at }, metadata: meta() },
+      ...['f-0', 'f-1'].map((featureId) => ({ id: randomUUID(), type: 'FeatureStatusChanged', data: { projectId, featureId, from: 'pending', to: 'passing', reason: null, evidence: null, changedAt: at }, metadata: meta() })),
+    ], 'any');
+    const other = randomUUID();
+    await store.append(`project-${other}`, [{ id: randomUUID(), type: 'FeaturesDefined', data: { projectId: other, features: ['a', 'b', 'c'].map(feature), source: 'sync', sessionId: null, definedAt: at }, metadata: meta() }], 'any');
+    const head = (await store.headPosition({ types: ['FeaturesDefined', 'FeatureStatusChanged'] }))!;
+    await runtime.projectors.features.waitFor(head, 20_000);
+
+    const lines = await runtime.ledger.ledger(query({ projectId }));
+    const cost = (feature: string) => lines.filter((l) => l.featureId === feature).reduce((a, l) => a + usdToPico(l.costUsd), 0n);
+    const own = await runtime.ledger.estimate(query({ projectId }));
+    expect(own).toMatchObject({ remainingFeatures: 2, basis: 'project', basedOnFeatures: 2 });
+    const mean = (cost('f-0') + cost('f-1') + 1n) / 2n;
+    expect(own.estimatedCostUsd).toBe(picoToUsd(mean * 2n));
+    expect(await runtime.ledger.estimate(query({ projectId: other }))).toMatchObject({ remainingFeatures: 3, basis: 'all_projects', basedOnFeatures: 2, estimatedCostUsd: picoToUsd(mean * 3n) });
+    expect((await usage(projectId)).byFeature.find((f) => f.key === 'f-0')?.label).toBe('feature f-0');
+
+    const day = await runtime.ledger.projectUsage(query({ projectId, from: '2026-12-02T00:00:00.000Z', to: '2026-12-03T00:00:00.000Z' }));
+    const ofDay = lines.filter((l) => l.calledAt.startsWith('2026-12-02'));
+    expect(ofDay.length).toBeGreaterThan(0);
+    expect(day.totals.calls).toBe(ofDay.length);
+    expect(day.totals.costUsd).toBe(picoToUsd(ofDay.reduce((a, l) => a + usdToPico(l.costUsd), 0n)));
+    expect(day.byDay.map((d) => d.key)).toEqual(['2026-12-02']);
+  }, 30_000);
+
   it('recosts from the stored buckets under a new price version, keeping the old answer explainable', async () => {
     const before: ProjectUsageView = await usage(projectId);
     await runtime.stop();
