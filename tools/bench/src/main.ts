@@ -13,6 +13,7 @@ import { TEST_DATABASE_URL } from '@autocoder/testing';
 import { runCoordinatorBench } from './coordinator-bench';
 import { runEventStoreBench } from './eventstore-bench';
 import { runListsBench } from './lists-bench';
+import { runRunnerBench } from './runner-bench';
 
 export interface BenchContext {
   databaseUrl: string;
@@ -44,6 +45,10 @@ export const BENCHMARKS: Record<string, { description: string; run: Benchmark }>
   lists: {
     description: 'npm start in a child process: REST and GraphQL lists of 500 agents, 8 clients, in process and over NATS vs a plain SELECT',
     run: runListsBench,
+  },
+  runner: {
+    description: 'npm start in process on the fake Messages API answering at once: runner time per turn vs the fake round trip, memory of 20 concurrent runs, cache-read share of a 30-turn session',
+    run: runRunnerBench,
   },
 };
 
