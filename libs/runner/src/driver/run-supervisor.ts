@@ -33,6 +33,8 @@ export class RunSupervisor {
   private stopped = false;
   private sweeping = false;
   private locks: Promise<PoolClient> | null = null;
+  /** The lock connection's queries, one at a time (pg no longer queues them on a client). */
+  private lockQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -91,6 +93,12 @@ export class RunSupervisor {
     return this.locks;
   }
 
+  private lockQuery(client: PoolClient, sql: string, runId: string) {
+    const result = this.lockQueue.then(() => client.query<{ locked: boolean }>(sql, [lockKey(runId)]));
+    this.lockQueue = result.catch(() => undefined);
+    return result;
+  }
+
   private async take(runId: string, recovered: boolean): Promise<void> {
     if (this.driving.has(runId) || this.stopped) return;
     const placeholder: Driving = { driver: null as never, done: Promise.resolve() };
@@ -98,7 +106,7 @@ export class RunSupervisor {
     let client: PoolClient;
     try {
       client = await this.lockClient();
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey(runId)]);
+      const { rows } = await this.lockQuery(client, 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', runId);
       if (!rows[0].locked) {
         this.driving.delete(runId);
         return;
@@ -117,7 +125,7 @@ export class RunSupervisor {
       } catch (error) {
         this.options.logger.error({ err: error, runId }, 'run driver failed; the next sweep takes the run up again');
       } finally {
-        await held.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(runId)]).catch(() => undefined);
+        await this.lockQuery(held, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', runId).catch(() => undefined);
         this.driving.delete(runId);
       }
     })();
