@@ -14,6 +14,7 @@ import { runCoordinatorBench } from './coordinator-bench';
 import { runEventStoreBench } from './eventstore-bench';
 import { runListsBench } from './lists-bench';
 import { runUsageBench } from './usage-bench';
+import { runRunnerBench } from './runner-bench';
 
 export interface BenchContext {
   databaseUrl: string;
@@ -49,6 +50,10 @@ export const BENCHMARKS: Record<string, { description: string; run: Benchmark }>
   usage: {
     description: 'usage ledger on Postgres: model calls priced and rolled up per second vs their raw append rate; append → usageUpdated lag',
     run: runUsageBench,
+  },
+  runner: {
+    description: 'npm start in process on the fake Messages API answering at once: runner time per turn vs the fake round trip, memory of 20 concurrent runs, cache-read share of a 30-turn session',
+    run: runRunnerBench,
   },
 };
 

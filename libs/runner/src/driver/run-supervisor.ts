@@ -8,7 +8,7 @@ export interface RunSupervisorOptions {
   driver(runId: string): RunDriver;
   /** A run taken up that no live driver held: recorded as recovered before it goes on. */
   recover(runId: string): Promise<void>;
-  /** Session-level advisory locks: one driver per run across runner processes, freed when a process dies. */
+  /** Session-level advisory locks, all on one connection: one driver per run across runner processes, freed when a process dies. */
   pool: Pool;
   logger: Logger;
   sweepMs?: number;
@@ -32,6 +32,9 @@ export class RunSupervisor {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private sweeping = false;
+  private locks: Promise<PoolClient> | null = null;
+  /** The lock connection's queries, one at a time (pg no longer queues them on a client). */
+  private lockQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -67,21 +70,48 @@ export class RunSupervisor {
     }
   }
 
+  /**
+   * The one connection that holds every run lock of this process. A connection per run, held while it
+   * ran, took the service's whole pool from the ninth concurrent run on: the read models, the command
+   * log and every start then waited for a run to end. Session locks die with their connection, as before.
+   */
+  private lockClient(): Promise<PoolClient> {
+    this.locks ??= this.options.pool.connect().then(
+      (client) => {
+        client.on('error', (error) => {
+          this.options.logger.warn({ err: error }, 'the run lock connection failed; the next run takes a new one');
+          this.locks = null;
+          client.release(error);
+        });
+        return client;
+      },
+      (error: unknown) => {
+        this.locks = null;
+        throw error;
+      },
+    );
+    return this.locks;
+  }
+
+  private lockQuery(client: PoolClient, sql: string, runId: string) {
+    const result = this.lockQueue.then(() => client.query<{ locked: boolean }>(sql, [lockKey(runId)]));
+    this.lockQueue = result.catch(() => undefined);
+    return result;
+  }
+
   private async take(runId: string, recovered: boolean): Promise<void> {
     if (this.driving.has(runId) || this.stopped) return;
     const placeholder: Driving = { driver: null as never, done: Promise.resolve() };
     this.driving.set(runId, placeholder);
-    let client: PoolClient | null = null;
+    let client: PoolClient;
     try {
-      client = await this.options.pool.connect();
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey(runId)]);
+      client = await this.lockClient();
+      const { rows } = await this.lockQuery(client, 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', runId);
       if (!rows[0].locked) {
-        client.release();
         this.driving.delete(runId);
         return;
       }
     } catch (error) {
-      client?.release();
       this.driving.delete(runId);
       this.options.logger.warn({ err: error, runId }, 'could not lock the run; trying at the next sweep');
       return;
@@ -95,8 +125,7 @@ export class RunSupervisor {
       } catch (error) {
         this.options.logger.error({ err: error, runId }, 'run driver failed; the next sweep takes the run up again');
       } finally {
-        await held.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(runId)]).catch(() => undefined);
-        held.release();
+        await this.lockQuery(held, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', runId).catch(() => undefined);
         this.driving.delete(runId);
       }
     })();
@@ -108,5 +137,8 @@ export class RunSupervisor {
     clearTimeout(this.timer);
     for (const { driver } of this.driving.values()) driver?.halt();
     await Promise.all([...this.driving.values()].map((d) => d.done));
+    const locks = this.locks;
+    this.locks = null;
+    if (locks) (await locks.catch(() => null))?.release();
   }
 }

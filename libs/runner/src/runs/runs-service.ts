@@ -67,6 +67,9 @@ export class RunsService {
         contextOf(envelope),
       );
       const run = handled.state as ExistingRun;
+      // Driven before the read model shows it: the supervisor's sweep would take a running run it does
+      // not drive for one whose runner died, and record it as recovered.
+      this.onActive(runId);
       await this.projected(handled.position);
       const view: RunView = {
         runId,
@@ -88,6 +91,7 @@ export class RunsService {
       };
       return { value: view };
     });
+    // Again for a repeated command (answered from the log): a no-op when it is driven already.
     this.onActive(value.runId);
     return value;
   }
