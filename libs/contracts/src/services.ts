@@ -2,7 +2,7 @@
  * The services (bounded contexts) that own events, and what every one of them answers besides its own
  * subjects. A new context adds its name here; its queue group, schema and operational subjects follow.
  */
-export const ServiceNames = ['coordinator', 'runner'] as const;
+export const ServiceNames = ['coordinator', 'runner', 'usage'] as const;
 export type ServiceName = (typeof ServiceNames)[number];
 
 /** Subjects every service serves, under its own name, so the gateway can ask each one in turn. */

@@ -19,6 +19,8 @@ export interface AutocoderConfig {
   /** An agent silent for this long is marked offline. */
   agentOfflineAfterSec: number;
   runner: RunnerSettings;
+  /** The usage service's price file (AUTOCODER_PRICES_FILE); the shipped defaults when not set. */
+  pricesFile?: string | null;
 }
 
 /** How the runner drives its sessions (see README, "Configuration"). */
@@ -92,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AutocoderConfi
     heartbeatIntervalSec,
     // Two missed heartbeats and a little slack for clocks and the network.
     agentOfflineAfterSec: integer(env, 'AUTOCODER_AGENT_OFFLINE_AFTER_SEC', heartbeatIntervalSec * 2 + 10, 1, 86400),
+    pricesFile: optional(env, 'AUTOCODER_PRICES_FILE'),
     runner: {
       model: optional(env, 'AUTOCODER_MODEL'),
       initializerModel: optional(env, 'AUTOCODER_INITIALIZER_MODEL'),

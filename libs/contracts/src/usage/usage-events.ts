@@ -64,6 +64,19 @@ export type CallRecosted = {
 
 export type LedgerEvent = CallPriced | CallRecosted;
 
+/**
+ * A model call the ledger could not price: its token counts are missing, negative or not whole
+ * numbers. Recorded (not priced as 0, not skipped silently) so the gap shows; on the call's
+ * `usage-session-<sessionId>` stream like its priced neighbours.
+ */
+export type CallNotPriced = {
+  type: 'CallNotPriced';
+  data: { callId: string; sessionId: string; projectId: string; runId: string; model: string; problems: string[]; recordedAt: string };
+};
+
+/** Everything on a `usage-session-<sessionId>` stream. */
+export type UsageSessionEvent = LedgerEvent | CallNotPriced;
+
 export const usageSessionStreamName = (sessionId: string) => `usage-session-${sessionId}`;
 
 export const BudgetScopes = ['project', 'run', 'feature'] as const;

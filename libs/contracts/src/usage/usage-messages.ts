@@ -153,3 +153,14 @@ export interface UsageUpdated {
   callId: string;
   calledAt: string;
 }
+
+/** What the recost command did: calls priced again under the current price version. */
+export interface RecostAnswer {
+  toVersion: number;
+  /** Calls priced with another version that were looked at. */
+  examined: number;
+  /** Calls whose price changed (one CallRecosted each). */
+  recosted: number;
+  /** Calls whose price is the same under the current version (nothing recorded). */
+  unchanged: number;
+}

@@ -15,7 +15,8 @@ export interface PricedUsage {
 /** The price table as the ledger and the budgets use it. */
 export interface PriceBook {
   readonly version: number;
-  price(model: string, usage: ModelUsage): PricedUsage;
+  /** `at`: when the call completed (the price file is effective-dated); now when not given. */
+  price(model: string, usage: ModelUsage, at?: string): PricedUsage;
   /**
    * The most a call can cost before it is made: `maxTokens` at the output price plus `inputTokens` at
    * the highest input rate of the model (a cache write, or the long-context rate), in picodollars.
