@@ -157,6 +157,20 @@ describeWith({ postgres: true }, 'budgets on the fake Messages API', () => {
     expect(settled).toMatchObject({ exhausted: false, hardUsd: '50' });
   }, 60_000);
 
+  it("a failed call's reservation is given back (ModelCallFailed releases it)", async () => {
+    const p = await project('failed', () => scriptTurns([{ content: [text('never sent')] }]));
+    await command(U.setBudget, { scope: 'project', scopeId: p.projectId, projectId: p.projectId, hardUsd: '20' });
+    fake.failNext({ status: 400, message: 'the fake refuses this request' });
+    const run = await command<RunView>(S.startRun, { projectId: p.projectId, maxSessions: 1 });
+    await eventually(async () => ((await query<RunView>(S.getRun, { runId: run.runId })).status === 'failed' ? true : undefined), 20_000, 'run failed');
+    const stream = budgetStreamName('project', p.projectId);
+    const released = await eventually(async () => (await eventsOf<{ reason: string }>('BudgetReleased')).find((e) => e.stream === stream), 10_000, 'reservation released');
+    expect(released.data.reason).toBe('the call failed: MODEL_REQUEST_INVALID');
+    expect((await eventsOf('BudgetReserved')).filter((e) => e.stream === stream)).toHaveLength(1);
+    const budget = await eventually(async () => (await budgetsOf(p.projectId)).find((b) => b.reservedUsd === '0'), 10_000, 'nothing reserved');
+    expect(budget).toMatchObject({ spentUsd: '0', exhausted: false });
+  }, 40_000);
+
   it('a soft threshold raises one warning event and a budgetAlert notification', async () => {
     const p = await project('soft', passingScript);
     await command(U.setBudget, { scope: 'project', scopeId: p.projectId, projectId: p.projectId, softUsd: '0.000001' });
