@@ -35,6 +35,7 @@ const APP_ENV = [
   'AUTOCODER_MAX_OUTPUT_TOKENS',
   'AUTOCODER_FEATURE_LEASE_SEC',
   'AUTOCODER_PROJECTS_DIR',
+  'AUTOCODER_PRICES_FILE',
 ] as const;
 /** Read by docker-compose.yml itself (for its local Postgres), documented in deploy/README.md. */
 const COMPOSE_ONLY_ENV = ['POSTGRES_PASSWORD'] as const;

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 /** The monorepo root: services are started from there, as `npm start` does. */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-export type ServiceName = 'autocoder' | 'gateway' | 'coordinator' | 'runner';
+export type ServiceName = 'autocoder' | 'gateway' | 'coordinator' | 'runner' | 'usage';
 
 /** The line each app prints once it is ready; the first group, when there is one, is its URL. */
 const READY: Record<ServiceName, RegExp> = {
@@ -15,6 +15,7 @@ const READY: Record<ServiceName, RegExp> = {
   gateway: /Gateway listening on (http:\/\/\S+)/,
   coordinator: /Coordinator serving on \S+/,
   runner: /Runner serving on \S+/,
+  usage: /Usage serving on \S+/,
 };
 
 const MAX_OUTPUT_CHARS = 2_000_000;

@@ -13,6 +13,7 @@ import { TEST_DATABASE_URL } from '@autocoder/testing';
 import { runCoordinatorBench } from './coordinator-bench';
 import { runEventStoreBench } from './eventstore-bench';
 import { runListsBench } from './lists-bench';
+import { runUsageBench } from './usage-bench';
 
 export interface BenchContext {
   databaseUrl: string;
@@ -44,6 +45,10 @@ export const BENCHMARKS: Record<string, { description: string; run: Benchmark }>
   lists: {
     description: 'npm start in a child process: REST and GraphQL lists of 500 agents, 8 clients, in process and over NATS vs a plain SELECT',
     run: runListsBench,
+  },
+  usage: {
+    description: 'usage ledger on Postgres: model calls priced and rolled up per second vs their raw append rate; append → usageUpdated lag',
+    run: runUsageBench,
   },
 };
 

@@ -6,6 +6,7 @@ export interface LedgerCall {
   priceVersion: number;
   costUsd: string;
   total: string;
+  unknownModel: boolean;
 }
 
 export interface UsageSessionState {
@@ -22,7 +23,8 @@ export type UsageSessionCommand =
 /**
  * A session's priced ledger (stream `usage-session-<sessionId>`). Each model call is priced once:
  * pricing a call again (a replay after a crash) decides nothing. A recost records the new price only
- * when it differs from the call's current one, and keeps the version it replaces.
+ * when it differs from the call's current one (a call whose price did not change keeps its version),
+ * and names the version and the price it replaces.
  */
 export const usageSessionDecider: Decider<UsageSessionCommand, UsageSessionEvent, UsageSessionState> = {
   initialState: { calls: new Map(), unpriced: new Set() },
@@ -37,8 +39,8 @@ export const usageSessionDecider: Decider<UsageSessionCommand, UsageSessionEvent
       case 'RecostCall': {
         const call = state.calls.get(command.data.callId);
         if (!call) return [];
-        if (call.priceVersion === command.data.toVersion && call.total === command.data.costs.total) return [];
-        if (call.total === command.data.costs.total && call.priceVersion > command.data.toVersion) return [];
+        // The same price (and the same flag) under the new version changes no answer: nothing to record.
+        if (call.total === command.data.costs.total && call.unknownModel === command.data.unknownModel) return [];
         return [{ type: 'CallRecosted', data: { ...command.data, fromVersion: call.priceVersion, previousCostUsd: call.costUsd } }];
       }
     }
@@ -48,12 +50,12 @@ export const usageSessionDecider: Decider<UsageSessionCommand, UsageSessionEvent
       case 'CallPriced':
         return {
           ...state,
-          calls: new Map(state.calls).set(event.data.callId, { priceVersion: event.data.priceVersion, costUsd: event.data.costUsd, total: event.data.costs.total }),
+          calls: new Map(state.calls).set(event.data.callId, { priceVersion: event.data.priceVersion, costUsd: event.data.costUsd, total: event.data.costs.total, unknownModel: event.data.unknownModel }),
         };
       case 'CallRecosted':
         return {
           ...state,
-          calls: new Map(state.calls).set(event.data.callId, { priceVersion: event.data.toVersion, costUsd: event.data.costUsd, total: event.data.costs.total }),
+          calls: new Map(state.calls).set(event.data.callId, { priceVersion: event.data.toVersion, costUsd: event.data.costUsd, total: event.data.costs.total, unknownModel: event.data.unknownModel }),
         };
       case 'CallNotPriced':
         return { ...state, unpriced: new Set(state.unpriced).add(event.data.callId) };
