@@ -191,6 +191,8 @@ describeWith({ postgres: true, nats: true }, 'runner crash recovery: kill -9 mid
         label: 'fake-anthropic',
       }),
       startService('coordinator', { env }),
+      // The runner reserves with the usage service before every model call (no budget set: a no-op).
+      startService('usage', { env }),
     ]);
     fakeUrl = fake.url;
     bus = await NatsMessageBus.connect(TEST_NATS_URL, `${prefix}-test`, `${natsPrefix}.`);

@@ -8,3 +8,4 @@ export { runDecider } from './runs/run';
 export { sessionDecider } from './sessions/session';
 export * from './read-models';
 export { featureTaskId, featureTaskCommandId } from './projects/feature-tasks';
+export { UsageBudgetClient, estimateInputTokens, type BudgetGate, type BudgetDecision } from './driver/usage-budget';

@@ -8,6 +8,7 @@ import { createModelClient, DEFAULT_CODING_MODEL, DEFAULT_INITIALIZER_MODEL, typ
 import { CoordinatorTasks } from './driver/coordinator-tasks';
 import { RunDriver } from './driver/run-driver';
 import { RunSupervisor } from './driver/run-supervisor';
+import { UsageBudgetClient } from './driver/usage-budget';
 import { runnerEntities, runnerMigrations } from './migrations';
 import { featureTasksReactor } from './projects/feature-tasks-reactor';
 import { projectDecider } from './projects/project';
@@ -71,6 +72,7 @@ export class RunnerRuntime implements RunningService {
     const defaultModel = settings.model ?? DEFAULT_CODING_MODEL;
     logger.info({ sandbox: detectSandbox(settings.projectsDir, false).describe() }, 'runner sandbox');
 
+    const budget = new UsageBudgetClient(bus, logger);
     const driver = (runId: string) =>
       new RunDriver(runId, {
         runs,
@@ -78,6 +80,7 @@ export class RunnerRuntime implements RunningService {
         sessions,
         tasks,
         model,
+        budget,
         openWorkspace: (project) => openWorkspace({ root: project.workspace.path, network: project.network }),
         settings,
         initializerModel,

@@ -11,6 +11,8 @@ export interface RunControls {
   status(): Promise<RunStatus>;
   /** Resolves once the run is running again (true) or has ended (false). */
   waitWhilePaused(): Promise<boolean>;
+  /** Pauses the run (a budget refused the next call): the session stays open and continues when resumed. */
+  pause(reason: string): Promise<void>;
 }
 
 /** Thrown out of a session when the process shuts down: nothing more is recorded for it. */

@@ -23,6 +23,7 @@ import type { ModelClient } from '../agent';
 import { DriverHalted, type RunControls } from './run-controls';
 import { SessionDriver, type SessionEnd } from './session-driver';
 import { ToolExecutor, type FeatureToolHost } from './tool-executor';
+import type { BudgetGate } from './usage-budget';
 
 export interface RunDriverDeps {
   runs: AggregateStore<RunCommand, RunEvent, RunState>;
@@ -30,6 +31,8 @@ export interface RunDriverDeps {
   sessions: AggregateStore<SessionCommand, SessionEvent, SessionState>;
   tasks: CoordinatorTasks;
   model: ModelClient;
+  /** The usage service's budgets: a reservation before every model call. */
+  budget: BudgetGate;
   openWorkspace(project: ExistingProject): Promise<Workspace>;
   settings: RunnerSettings;
   initializerModel: string;
@@ -232,6 +235,14 @@ export class RunDriver {
           await sleep(this.deps.pollMs ?? 250, abort.signal);
         }
       },
+      pause: async (reason) => {
+        try {
+          await this.onRun({ type: 'PauseRun', data: { reason, by: 'system:runner', now: this.now() } }, `pause/${open.sessionId}/${Date.now()}`);
+        } catch (error) {
+          // The run ended meanwhile: the session's next step sees it and ends.
+          if (!isAutocoderError(error, 'INVALID_TRANSITION')) throw error;
+        }
+      },
     };
 
     let end: SessionEnd;
@@ -240,7 +251,7 @@ export class RunDriver {
       const workspace = await deps.openWorkspace(project);
       const host = this.featureHost(run, open, () => deps.sessions.load(stream).then((l) => l.state as ExistingSession));
       const executor = new ToolExecutor(workspace, host, initializer ? initializerToolNames : codingToolNames);
-      const driver = new SessionDriver(deps.sessions, deps.model, executor, controls, sessionContext, deps.logger);
+      const driver = new SessionDriver(deps.sessions, deps.model, executor, deps.budget, controls, sessionContext, deps.logger);
       const allowance = run.limits.maxTokens > 0 ? run.limits.maxTokens - run.tokens : Infinity;
       end = await driver.drive({
         sessionId: open.sessionId,

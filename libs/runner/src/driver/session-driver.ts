@@ -8,6 +8,7 @@ import type { SessionEvent } from '@autocoder/contracts';
 import type { ModelClient } from '../agent';
 import { DriverHalted, type RunControls } from './run-controls';
 import type { ToolExecutor } from './tool-executor';
+import { estimateInputTokens, type BudgetGate } from './usage-budget';
 
 export interface SessionSetup {
   sessionId: string;
@@ -53,6 +54,7 @@ export class SessionDriver {
     private readonly sessions: AggregateStore<SessionCommand, SessionEvent, SessionState>,
     private readonly model: ModelClient,
     private readonly tools: ToolExecutor,
+    private readonly budget: BudgetGate,
     private readonly controls: RunControls,
     private readonly context: (label: string) => CommandContext,
     private readonly logger: Logger,
@@ -126,6 +128,13 @@ export class SessionDriver {
       if (session.turns >= session.maxTurns) return this.end(session, 'turn_limit', `reached the limit of ${session.maxTurns} model calls per session`);
       if (sessionTokens(session) >= setup.tokenAllowance) return this.end(session, 'turn_limit', 'the run reached its token limit');
       const called = await this.callModel(session, setup, maxTokens);
+      if (called.ok === 'paused') {
+        // No call without a reservation: the run pauses and this session stays open, so a resume
+        // (a raised budget, a person) continues it here, reserving again for the same turn.
+        this.logger.warn({ sessionId: session.sessionId, turn: session.turns, reason: called.reason }, 'model call refused by the usage service: the run pauses');
+        await this.controls.pause(called.reason);
+        continue;
+      }
       if (!called.ok) return this.end(called.session, called.outcome, called.reason);
       session = called.session;
     }
@@ -134,6 +143,11 @@ export class SessionDriver {
   private async callModel(session: ExistingSession, setup: SessionSetup, maxTokens: number) {
     const turn = session.turns;
     const params = buildModelRequest({ model: session.model, maxTokens, system: setup.system, tools: setup.tools, messages: toMessages(turnsOf(session)) });
+    const { projectId, runId, featureId, sessionId } = session;
+    const reserved = await this.budget.reserve({ projectId, runId, featureId, sessionId, turn, model: session.model, maxTokens, inputTokens: estimateInputTokens(params) }, this.controls.signal);
+    if (this.controls.halting) throw new DriverHalted();
+    if (this.controls.signal.aborted) return { ok: false as const, session, outcome: 'stopped' as const, reason: 'the run was stopped' };
+    if (!reserved.ok) return { ok: 'paused' as const, reason: reserved.reason };
     try {
       const result = await this.model.call(params, { signal: this.controls.signal });
       const m = result.message;

@@ -1,13 +1,22 @@
-// Placeholder until the budgets helper's module lands (USAGE.md): same exports, nothing built yet.
-import { AutocoderError, ErrorCodes, type BudgetView, type CommandEnvelope, type QueryEnvelope, type ReservationAnswer } from '@autocoder/contracts';
-import type { EventStore } from '@autocoder/eventstore';
+import { Subjects, type BudgetView, type CommandEnvelope, type QueryEnvelope, type ReservationAnswer } from '@autocoder/contracts';
+import { AggregateStore, type EventStore } from '@autocoder/eventstore';
 import type { CommandLog, MessageBus } from '@autocoder/messaging';
 import type { Logger } from '@autocoder/platform';
-import type { Projector } from '@autocoder/projections';
+import { Projector } from '@autocoder/projections';
 import type { Reactor } from '@autocoder/reactors';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PriceBook } from '../prices/price-book';
+import { budgetDecider } from './budget';
+import { budgetResumeReactor, budgetSettlementReactor } from './budget-reactors';
+import { BudgetsProjection } from './budgets-projection';
+import { BudgetsService } from './budgets-service';
+import { CreateBudgetReadModels1780000000000 } from './migrations/1780000000000-create-budget-read-models';
+import { PausedRunsProjection } from './paused-runs-projection';
+
+export { budgetDecider, budgetLabel, budgetViewOf, RESERVATION_TTL_MS, type BudgetCommand, type BudgetState } from './budget';
+export { budgetOfPauseReason, BUDGET_EXHAUSTED_REASON } from './paused-runs-projection';
+export { reservationIdOf } from './reservation-id';
 
 export interface BudgetsDeps {
   store: EventStore;
@@ -28,16 +37,38 @@ export interface Budgets {
   reactors: Reactor<never>[];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- TypeORM's entity and migration lists are constructors
-export const budgetEntities: Function[] = [];
+/** TypeORM entities, for the usage DataSource (the budgets' read models are written in SQL: none). */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const budgetMigrations: Function[] = [];
+export const budgetEntities: Function[] = [];
+/** TypeORM migrations (run after the ledger's). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const budgetMigrations: Function[] = [CreateBudgetReadModels1780000000000];
 
-const notYet = (): never => {
-  throw new AutocoderError(ErrorCodes.Unavailable, 'budgets are not built yet');
-};
-
+/**
+ * The budgets part of the usage service: per project, run and feature, a soft threshold that warns
+ * (a BudgetWarningRaised event and a budgetAlert notification) and a hard limit that refuses the
+ * reservation a runner asks for before each model call. The ledger's CallPriced settles reservations;
+ * raising an exhausted budget resumes the runs it paused.
+ */
 export function createBudgets(deps: BudgetsDeps): Budgets {
-  void deps;
-  return { setBudget: async () => notYet(), reserve: async () => notYet(), list: async () => notYet(), projectors: [], reactors: [] };
+  const { store, bus, pool, dataSource, schema, logger } = deps;
+  const budgets = new AggregateStore(store, budgetDecider);
+  const service = new BudgetsService(budgets, deps.commands, deps.prices, pool, schema);
+  const budgetsProjector = new Projector({
+    store,
+    dataSource,
+    schema,
+    logger,
+    projection: new BudgetsProjection(schema),
+    onCommitted: (alerts: BudgetView[]) => alerts.forEach((view) => bus.publish(Subjects.notifications.budgetAlert, view)),
+  });
+  const pausedRuns = new Projector<unknown>({ store, dataSource, schema, logger, projection: new PausedRunsProjection(schema) });
+  const reactorDeps = { store, pool, schema, logger, bus, budgets, pausedRuns };
+  return {
+    setBudget: (subject, envelope) => service.setBudget(subject, envelope),
+    reserve: (subject, envelope) => service.reserve(subject, envelope),
+    list: (envelope) => service.list(envelope),
+    projectors: [budgetsProjector as Projector<unknown>, pausedRuns],
+    reactors: [budgetSettlementReactor(reactorDeps) as unknown as Reactor<never>, budgetResumeReactor(reactorDeps) as unknown as Reactor<never>],
+  };
 }
