@@ -3,10 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { RunnerClient, requireAdmin } from '../runner/runner-client';
 import { UsageClient, parseBudget } from './usage-client';
 
-const BudgetTarget = SetBudgetInput.omit({ projectId: true });
+// What a caller gives (the scope and ids come from the path or the mutation's own arguments).
+const BudgetLimits = SetBudgetInput.pick({ softUsd: true, hardUsd: true });
 
 /**
- * Setting a budget on a project, a run or a feature: the budget checked first (a 400 before any
+ * Setting a budget on a project, a run or a feature: the limits checked first (a 400 before any
  * lookup), then its target found through the runner (a 404 for one that does not exist) and the
  * project it belongs to named for the usage service, which keys every budget by project.
  */
@@ -19,13 +20,13 @@ export class BudgetTargets {
 
   async set(actor: Actor, scope: BudgetScope, scopeId: string, projectId: string | undefined, limits: Record<string, unknown>, commandId?: string | null): Promise<BudgetView> {
     requireAdmin(actor, 'setting a budget');
+    const given = parseBudget(BudgetLimits, limits);
     // The id named as its path names it (project_id, run_id, feature_id), not as the budget's scopeId.
     if (!uuid().safeParse(scopeId).success) {
       throw new AutocoderError(ErrorCodes.ValidationFailed, `invalid budget: ${scope}Id: must be a UUID`, [{ path: `${scope}Id`, message: 'must be a UUID' }]);
     }
-    parseBudget(BudgetTarget, { ...limits, scope, scopeId });
     const owner = await this.projectOf(actor, scope, scopeId, projectId);
-    return this.usage.setBudget(actor, { ...limits, scope, scopeId, projectId: owner }, commandId);
+    return this.usage.setBudget(actor, { ...given, scope, scopeId, projectId: owner }, commandId);
   }
 
   private async projectOf(actor: Actor, scope: BudgetScope, scopeId: string, projectId: string | undefined): Promise<string> {

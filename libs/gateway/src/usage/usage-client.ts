@@ -36,7 +36,7 @@ export const RUN_COST_DEADLINE_MS = 2_000;
 
 /**
  * A budget's input checked, and one that gives neither limit refused (it would change nothing).
- * With SetBudgetInput.omit({ projectId }) it checks a budget before its project is looked up.
+ * Given only the limits' schema (SetBudgetInput.pick) it checks what a caller gave before any lookup.
  */
 export function parseBudget<S extends z.ZodType<{ softUsd?: string | null; hardUsd?: string | null }>>(schema: S, input: unknown): z.infer<S> {
   const budget = parseInput(schema, input, 'budget');
@@ -100,23 +100,17 @@ export class UsageClient extends BusClient {
   }
 
   /**
-   * A run's cost for its page: any failure (no usage service, a timeout, an error) is an absence
-   * with its reason, never the run's failure. A malformed id still fails, as the run's own lookup would.
+   * A run's cost for its page: any failure (no usage service, no answer within the deadline, an
+   * error) is an absence with its reason, never the run's failure. A malformed id still fails, as the
+   * run's own lookup would.
    */
   async runCostOrAbsence(actor: Actor, runId: unknown, deadlineMs = RUN_COST_DEADLINE_MS): Promise<RunCostAnswer> {
-    const asked = this.runCost(actor, runId);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AutocoderError(ErrorCodes.Unavailable, `the usage service did not answer within ${deadlineMs} ms`)), deadlineMs);
-    });
+    const input = parseInput(RunCostInput, { runId }, 'run id');
     try {
-      return { ok: true, cost: await Promise.race([asked, late]) };
+      return { ok: true, cost: await this.query<RunCostView>(S.runCost, actor, input, deadlineMs) };
     } catch (error) {
-      asked.catch(() => undefined); // answered late, or failed after the deadline: nobody waits for it
       const why = error instanceof AutocoderError ? `${error.code}: ${error.message}` : String(error);
       return { ok: false, reason: `the cost is not known now: ${why}` };
-    } finally {
-      clearTimeout(timer);
     }
   }
 
