@@ -1,7 +1,7 @@
 import { AutocoderError, ErrorCodes, SetBudgetInput, uuid, type Actor, type BudgetScope, type BudgetView } from '@autocoder/contracts';
 import { Injectable } from '@nestjs/common';
-import { RunnerClient, requireAdmin } from '../runner/runner-client';
-import { UsageClient, parseBudget } from './usage-client';
+import { RunnerClient } from '../runner/runner-client';
+import { UsageClient, parseBudget, requireAdminForUsage } from './usage-client';
 
 // What a caller gives (the scope and ids come from the path or the mutation's own arguments).
 const BudgetLimits = SetBudgetInput.pick({ softUsd: true, hardUsd: true });
@@ -19,7 +19,7 @@ export class BudgetTargets {
   ) {}
 
   async set(actor: Actor, scope: BudgetScope, scopeId: string, projectId: string | undefined, limits: Record<string, unknown>, commandId?: string | null): Promise<BudgetView> {
-    requireAdmin(actor, 'setting a budget');
+    requireAdminForUsage(actor, 'setting a budget');
     const given = parseBudget(BudgetLimits, limits);
     // The id named as its path names it (project_id, run_id, feature_id), not as the budget's scopeId.
     if (!uuid().safeParse(scopeId).success) {

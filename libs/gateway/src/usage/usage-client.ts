@@ -26,10 +26,14 @@ import type { MessageBus } from '@autocoder/messaging';
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { BusClient } from '../bus-client';
-import { requireAdmin } from '../runner/runner-client';
 import { MESSAGE_BUS } from '../tokens';
 
 const S = Subjects.usage;
+
+/** As the runner's part decides it, before anything is sent, so REST and GraphQL refuse alike. */
+export function requireAdminForUsage(actor: Actor, what: string): void {
+  if (actor.kind !== 'admin') throw new AutocoderError(ErrorCodes.Forbidden, `${what} needs the admin token; an agent's key may only read usage, budgets and estimates`);
+}
 
 /** How long a run's page waits for its cost: the run is shown without it rather than late. */
 export const RUN_COST_DEADLINE_MS = 2_000;
@@ -89,13 +93,13 @@ export class UsageClient extends BusClient {
   }
 
   setBudget(actor: Actor, input: unknown, commandId?: string | null) {
-    requireAdmin(actor, 'setting a budget');
+    requireAdminForUsage(actor, 'setting a budget');
     return this.command<BudgetView>(S.setBudget, actor, parseBudget(SetBudgetInput, input), commandId);
   }
 
   /** Prices the ledger again with the current price table; the answer is the usage service's summary. */
   recost(actor: Actor, input: unknown = {}, commandId?: string | null) {
-    requireAdmin(actor, 'recosting the ledger');
+    requireAdminForUsage(actor, 'recosting the ledger');
     return this.command<Record<string, unknown>>(S.recost, actor, parseInput(RecostInput, input, 'recost input'), commandId);
   }
 

@@ -326,7 +326,7 @@ describe('gateway: usage, budgets and estimates over REST', () => {
       for (const path of [`/api/projects/${project.projectId}/budget`, `/api/agent-runs/${run.runId}/budget`, `/api/projects/${project.projectId}/features/${login.featureId}/budget`]) {
         const res = await rest(gw, 'PUT', path, gw.agent.apiKey, { hard_usd: 100 });
         expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
-        expect(res.body.error.message).toBe("setting a budget needs the admin token; an agent's key may only read projects and runs");
+        expect(res.body.error.message).toBe("setting a budget needs the admin token; an agent's key may only read usage, budgets and estimates");
       }
       // The agent's key is checked with the coordinator once per request; nothing reached the runner's or usage's subjects.
       expect(gw.runner.received.slice(runnerBefore).map((r) => r.subject).filter((s) => !s.startsWith('coordinator.'))).toEqual([]);
