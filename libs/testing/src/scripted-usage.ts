@@ -1,15 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import {
+  AutocoderError,
+  BudgetsInput,
+  EstimateInput,
+  ProjectUsageInput,
+  RecostInput,
+  RunCostInput,
+  SetBudgetInput,
   Subjects,
+  UsageSeriesInput,
   emptyUsage,
-  type AllUsageView,
+  parseInput,
   type BudgetView,
   type ErrorBody,
   type LedgerLine,
-  type LedgerPage,
+  type ProjectTotals,
   type ProjectUsageView,
   type Reply,
-  type RunCostView,
   type UsageBreakdownRow,
   type UsageEstimate,
   type UsageSeriesPoint,
@@ -17,6 +24,7 @@ import {
   type UsageUpdated,
 } from '@autocoder/contracts';
 import type { InProcessBroker } from '@autocoder/messaging';
+import type { z } from 'zod';
 
 type Envelope = { commandId?: string; correlationId: string; actor: unknown; payload: Record<string, any> };
 
@@ -65,44 +73,36 @@ export class ScriptedUsage {
 
   constructor(private readonly broker: InProcessBroker) {
     const U = Subjects.usage;
-    const on = (subject: string, answer: (payload: Record<string, any>) => unknown) =>
+    // Each subject's input is checked with the schema the usage service checks it with, so what the
+    // gateway sends is what the service would take; a refusal is answered as the service answers it.
+    const on = (subject: string, schema: z.ZodType | null, answer: (payload: Record<string, any>) => unknown) =>
       broker.register(subject, async (data) => {
         const envelope = data as Envelope;
         this.received.push({ subject, envelope });
         if (this.silenced.has(subject)) await new Promise(() => undefined);
         try {
-          return { ok: true, value: answer(envelope.payload ?? {}) } satisfies Reply<unknown>;
+          const payload = (schema ? parseInput(schema, envelope.payload ?? {}, `${subject} input`) : (envelope.payload ?? {})) as Record<string, any>;
+          return { ok: true, value: answer(payload) } satisfies Reply<unknown>;
         } catch (error) {
-          return { ok: false, error: error as ErrorBody } satisfies Reply<unknown>;
+          return { ok: false, error: error instanceof AutocoderError ? error.toBody() : (error as ErrorBody) } satisfies Reply<unknown>;
         }
       });
-    on(U.projectUsage, (p) => this.projectUsage(p.projectId, p.from, p.to));
-    on(U.allUsage, (p): AllUsageView => {
-      const lines = this.lines.filter(within(p.from, p.to));
-      return {
-        totals: totalsOf(lines),
-        byProject: this.rows(lines, (l) => l.projectId),
-        byModel: this.rows(lines, (l) => l.model),
-        byDay: this.rows(lines, (l) => l.calledAt.slice(0, 10)),
-        priceVersions: [...new Set(lines.map((l) => l.priceVersion))].sort((a, b) => a - b),
-      };
-    });
-    on(U.ledger, (p): LedgerPage => {
-      const lines = this.lines.filter((l) => l.projectId === p.projectId).filter(within(p.from, p.to));
-      const start = p.after ? Number(p.after) : 0;
-      const limit = Number(p.limit ?? 1000);
-      const page = lines.slice(start, start + limit);
-      return { lines: page, next: start + limit < lines.length ? String(start + limit) : null };
-    });
-    on(U.series, (p): UsageSeriesPoint[] => {
+    on(U.projectUsage, ProjectUsageInput, (p) => this.projectUsage(p.projectId, p.from, p.to));
+    on(U.allUsage, null, (): ProjectTotals[] =>
+      this.rows(this.lines, (l) => l.projectId)
+        .map(({ key, label: _label, ...totals }) => ({ projectId: key, ...totals }))
+        .sort((a, b) => (pico(b.costUsd) > pico(a.costUsd) ? 1 : pico(b.costUsd) < pico(a.costUsd) ? -1 : 0)),
+    );
+    on(U.ledger, ProjectUsageInput, (p): LedgerLine[] => this.lines.filter((l) => l.projectId === p.projectId).filter(within(p.from, p.to)));
+    on(U.series, UsageSeriesInput, (p): UsageSeriesPoint[] => {
       const width = p.bucket === 'hour' ? 13 : 10;
       const lines = this.lines.filter((l) => !p.projectId || l.projectId === p.projectId).filter(within(p.from, p.to));
       return this.rows(lines, (l) => l.calledAt.slice(0, width))
         .sort((a, b) => a.key.localeCompare(b.key))
         .map(({ key, label: _label, ...totals }) => ({ at: width === 13 ? `${key}:00:00.000Z` : `${key}T00:00:00.000Z`, ...totals }));
     });
-    on(U.runCost, (p): RunCostView => ({ runId: p.runId, ...totalsOf(this.lines.filter((l) => l.runId === p.runId)) }));
-    on(U.estimate, (p): UsageEstimate =>
+    on(U.runCost, RunCostInput, (p): UsageTotals => totalsOf(this.lines.filter((l) => l.runId === p.runId)));
+    on(U.estimate, EstimateInput, (p): UsageEstimate =>
       this.estimates.get(p.projectId) ?? {
         projectId: p.projectId,
         remainingFeatures: 0,
@@ -114,8 +114,8 @@ export class ScriptedUsage {
         method: 'no completed features to average yet',
       },
     );
-    on(U.budgets, (p) => [...this.budgets.values()].filter((b) => b.projectId === p.projectId).map((b) => this.withSpent(b)));
-    on(U.setBudget, (p): BudgetView => {
+    on(U.budgets, BudgetsInput, (p) => [...this.budgets.values()].filter((b) => b.projectId === p.projectId).map((b) => this.withSpent(b)));
+    on(U.setBudget, SetBudgetInput, (p): BudgetView => {
       const key = `${p.scope}-${p.scopeId}`;
       const budget: BudgetView = this.budgets.get(key) ?? {
         scope: p.scope,
@@ -133,7 +133,7 @@ export class ScriptedUsage {
       this.budgets.set(key, budget);
       return this.withSpent(budget);
     });
-    on(U.recost, () => ({ recosted: 0 }));
+    on(U.recost, RecostInput, () => ({ toVersion: 1, examined: 0, recosted: 0, unchanged: 0 }));
   }
 
   /** Subjects the gateway sent, in order, with each envelope. */

@@ -69,6 +69,7 @@ export interface ProjectUsage {
 
 export interface AllUsage {
   totals: UsageTotals;
+  /** Most expensive first; `label` the project's name. */
   by_project: UsageRow[];
 }
 

@@ -198,7 +198,7 @@ describe('autocoder CLI against a running gateway', () => {
     ]);
     const all = await cli(['usage'], env);
     expect(all.code).toBe(0);
-    expect(all.stdout).toContain(`  $1.2469  3 calls  6,932 tokens  ${project.projectId}\n`);
+    expect(all.stdout).toContain(`  $1.2469  3 calls  6,932 tokens  spent (${project.projectId})\n`);
     expect(all.stdout).toMatch(/^all projects: [\d,]+ model calls, \$[\d,]+\.\d{4}/);
   });
 

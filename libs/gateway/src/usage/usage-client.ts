@@ -1,10 +1,8 @@
 import {
-  AllUsageInput,
   AutocoderError,
   BudgetsInput,
   ErrorCodes,
   EstimateInput,
-  LedgerInput,
   ProjectUsageInput,
   RecostInput,
   RunCostInput,
@@ -13,13 +11,13 @@ import {
   UsageSeriesInput,
   parseInput,
   type Actor,
-  type AllUsageView,
   type BudgetView,
-  type LedgerPage,
+  type LedgerLine,
+  type ProjectTotals,
   type ProjectUsageView,
-  type RunCostView,
   type UsageEstimate,
   type UsageSeriesPoint,
+  type UsageTotals,
   type UsageUpdated,
 } from '@autocoder/contracts';
 import type { MessageBus } from '@autocoder/messaging';
@@ -52,7 +50,7 @@ export function parseBudget<S extends z.ZodType<{ softUsd?: string | null; hardU
 }
 
 /** A run's cost, or why it is not there: the usage service is a separate process and may be down. */
-export type RunCostAnswer = { ok: true; cost: RunCostView } | { ok: false; reason: string };
+export type RunCostAnswer = { ok: true; cost: UsageTotals } | { ok: false; reason: string };
 
 /**
  * The gateway's way to the usage service, one method per subject it serves to people (the runner's
@@ -73,17 +71,19 @@ export class UsageClient extends BusClient {
   projectUsage(actor: Actor, input: unknown) {
     return this.read<ProjectUsageView, typeof ProjectUsageInput>(S.projectUsage, ProjectUsageInput, 'usage filter', actor, input);
   }
-  allUsage(actor: Actor, input: unknown = {}) {
-    return this.read<AllUsageView, typeof AllUsageInput>(S.allUsage, AllUsageInput, 'usage filter', actor, input);
+  /** Every project's totals, most expensive first (the service takes no filter). */
+  allUsage(actor: Actor) {
+    return this.query<ProjectTotals[]>(S.allUsage, actor, {});
   }
+  /** A project's ledger, one line per priced call in call order; ?from= and ?to= narrow it. */
   ledger(actor: Actor, input: unknown) {
-    return this.read<LedgerPage, typeof LedgerInput>(S.ledger, LedgerInput, 'ledger position', actor, input);
+    return this.read<LedgerLine[], typeof ProjectUsageInput>(S.ledger, ProjectUsageInput, 'ledger filter', actor, input);
   }
   series(actor: Actor, input: unknown) {
     return this.read<UsageSeriesPoint[], typeof UsageSeriesInput>(S.series, UsageSeriesInput, 'usage series', actor, input);
   }
   runCost(actor: Actor, runId: unknown) {
-    return this.read<RunCostView, typeof RunCostInput>(S.runCost, RunCostInput, 'run id', actor, { runId });
+    return this.read<UsageTotals, typeof RunCostInput>(S.runCost, RunCostInput, 'run id', actor, { runId });
   }
   estimate(actor: Actor, projectId: unknown) {
     return this.read<UsageEstimate, typeof EstimateInput>(S.estimate, EstimateInput, 'project id', actor, { projectId });
@@ -111,7 +111,7 @@ export class UsageClient extends BusClient {
   async runCostOrAbsence(actor: Actor, runId: unknown, deadlineMs = RUN_COST_DEADLINE_MS): Promise<RunCostAnswer> {
     const input = parseInput(RunCostInput, { runId }, 'run id');
     try {
-      return { ok: true, cost: await this.query<RunCostView>(S.runCost, actor, input, deadlineMs) };
+      return { ok: true, cost: await this.query<UsageTotals>(S.runCost, actor, input, deadlineMs) };
     } catch (error) {
       const why = error instanceof AutocoderError ? `${error.code}: ${error.message}` : String(error);
       return { ok: false, reason: `the cost is not known now: ${why}` };

@@ -1,4 +1,4 @@
-import type { AllUsageView, BudgetView, LedgerLine, ProjectUsageView, UsageBreakdownRow, UsageEstimate, UsageSeriesPoint, UsageTotals, UsageUpdated } from '@autocoder/contracts';
+import type { BudgetView, ProjectTotals, LedgerLine, ProjectUsageView, UsageBreakdownRow, UsageEstimate, UsageSeriesPoint, UsageTotals, UsageUpdated } from '@autocoder/contracts';
 import { restUsage } from '../runner/runner-rest';
 import type { RunCostAnswer } from './usage-client';
 
@@ -19,13 +19,37 @@ export const restProjectUsage = (v: ProjectUsageView) => ({
   price_versions: v.priceVersions,
 });
 
-export const restAllUsage = (v: AllUsageView) => ({
-  totals: restTotals(v.totals),
-  by_project: v.byProject.map(restRow),
-  by_model: v.byModel.map(restRow),
-  by_day: v.byDay.map(restRow),
-  price_versions: v.priceVersions,
+/**
+ * GET /api/usage: every project's totals (`by_project`, most expensive first, `label` the project's
+ * name where the runner knows it) and their sum, added up exactly here.
+ */
+export const restAllUsage = (projects: ProjectTotals[], names: Map<string, string>) => ({
+  totals: restTotals(sumTotals(projects)),
+  by_project: projects.map((p) => ({ key: p.projectId, label: names.get(p.projectId) ?? null, ...restTotals(p) })),
 });
+
+const PICO_PER_USD = 10n ** 12n;
+const usdToPico = (usd: string) => {
+  const [whole, fraction = ''] = usd.split('.');
+  return BigInt(whole) * PICO_PER_USD + BigInt(fraction.padEnd(12, '0'));
+};
+const picoToUsd = (pico: bigint) => {
+  const fraction = (pico % PICO_PER_USD).toString().padStart(12, '0').replace(/0+$/, '');
+  return `${pico / PICO_PER_USD}${fraction ? `.${fraction}` : ''}`;
+};
+
+/** Totals added up with exact dollars (picodollars as bigint, as the usage service sums them). */
+export function sumTotals(all: UsageTotals[]): UsageTotals {
+  const sum: UsageTotals = { calls: 0, usage: { input: 0, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 }, costUsd: '0', unknownModelCalls: 0 };
+  let pico = 0n;
+  for (const t of all) {
+    sum.calls += t.calls;
+    sum.unknownModelCalls += t.unknownModelCalls;
+    for (const bucket of ['input', 'output', 'cacheWrite5m', 'cacheWrite1h', 'cacheRead'] as const) sum.usage[bucket] += t.usage[bucket];
+    pico += usdToPico(t.costUsd);
+  }
+  return { ...sum, costUsd: picoToUsd(pico) };
+}
 
 export const restSeriesPoint = (p: UsageSeriesPoint) => ({ at: p.at, ...restTotals(p) });
 

@@ -1,15 +1,16 @@
-import type { Logger } from '@autocoder/platform';
-import { Body, Controller, Get, Headers, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/request-context.middleware';
 import { queryFilter } from '../rest/coord-messages.controller';
 import { writeTo } from '../runner/agent-runs.controller';
 import { bodyOf } from '../runner/projects.controller';
 import { RunnerClient } from '../runner/runner-client';
-import { GATEWAY_LOGGER } from '../tokens';
 import { BudgetTargets } from './budget-targets';
 import { UsageClient } from './usage-client';
 import { LEDGER_CSV_COLUMNS, csvRow, ledgerCsvRow, restAllUsage, restBudget, restEstimate, restProjectUsage, restSeriesPoint } from './usage-rest';
+
+/** Rows per write of the CSV export. */
+const CSV_CHUNK_ROWS = 1000;
 
 /**
  * Usage, budgets and estimates (issue 8). Agents' keys may read; budgets need the admin token. A
@@ -21,13 +22,13 @@ export class UsageController {
     private readonly usage: UsageClient,
     private readonly runner: RunnerClient,
     private readonly budgets: BudgetTargets,
-    @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Every project's totals, with breakdowns by project, model and day; ?from= and ?to= (ISO 8601) narrow it. */
+  /** Every project's totals (most expensive first, with the project's name) and their sum. */
   @Get('usage')
-  async all(@Req() req: AuthenticatedRequest, @Query() query: Record<string, unknown>) {
-    return restAllUsage(await this.usage.allUsage(req.actor!, queryFilter(query, 'usage filter')));
+  async all(@Req() req: AuthenticatedRequest) {
+    const [projects, known] = await Promise.all([this.usage.allUsage(req.actor!), this.runner.listProjects(req.actor!)]);
+    return restAllUsage(projects, new Map(known.map((p) => [p.projectId, p.name])));
   }
 
   /** Totals with every bucket and cost_usd, and breakdowns by feature, session, run, model and day. */
@@ -47,29 +48,22 @@ export class UsageController {
   }
 
   /**
-   * The ledger, one call a line (oldest first) after a header row, read from the usage service a page
-   * at a time. A failure once the rows began cuts the response short (no final chunk), so a download
-   * never looks complete when it is not.
+   * The ledger, one call a line (in call order) after a header row; ?from= and ?to= narrow it. Asked
+   * before the response starts, so a failure is an error answer, never a short CSV; written in chunks,
+   * each after the last has drained.
    */
   @Get('projects/:id/usage.csv')
   async csv(@Req() req: AuthenticatedRequest, @Param('id') id: string, @Query() query: Record<string, unknown>, @Res() res: Response) {
     const actor = req.actor!;
-    const position = { ...queryFilter(query, 'ledger filter'), projectId: id };
-    let [, page] = await Promise.all([this.runner.getProject(actor, id), this.usage.ledger(actor, position)]);
+    const filter = { ...queryFilter(query, 'ledger filter'), projectId: id };
+    const [, lines] = await Promise.all([this.runner.getProject(actor, id), this.usage.ledger(actor, filter)]);
     res.status(200).setHeader('Content-Type', 'text/csv; charset=utf-8; header=present');
     res.setHeader('Content-Disposition', `attachment; filename="usage-${id}.csv"`);
-    try {
-      if (!(await writeTo(res, csvRow(LEDGER_CSV_COLUMNS)))) return;
-      for (;;) {
-        if (page.lines.length && !(await writeTo(res, page.lines.map(ledgerCsvRow).join('')))) return;
-        if (!page.next) break;
-        page = await this.usage.ledger(actor, { ...position, after: page.next });
-      }
-      res.end();
-    } catch (error) {
-      this.logger.warn({ err: error, projectId: id }, 'usage CSV export cut short');
-      res.destroy();
+    if (!(await writeTo(res, csvRow(LEDGER_CSV_COLUMNS)))) return;
+    for (let start = 0; start < lines.length; start += CSV_CHUNK_ROWS) {
+      if (!(await writeTo(res, lines.slice(start, start + CSV_CHUNK_ROWS).map(ledgerCsvRow).join('')))) return;
     }
+    res.end();
   }
 
   @Get('projects/:id/budgets')

@@ -7,12 +7,13 @@ import { actorOf, commandIdArg } from '../graphql/messages.resolver';
 import { RunnerClient } from '../runner/runner-client';
 import { ProjectType, RunType } from '../runner/runner.types';
 import { BudgetTargets } from './budget-targets';
+import { sumTotals } from './usage-rest';
 import { UsageClient } from './usage-client';
 import {
   AllUsageType,
   BudgetType,
   ProjectUsageType,
-  RunCostType,
+  UsageTotalsType,
   SetBudgetInput,
   UsageBucketEnum,
   UsageEstimateType,
@@ -68,9 +69,10 @@ export class UsageResolver implements OnModuleDestroy {
     return usage;
   }
 
-  @Query(() => AllUsageType, { name: 'usage', description: "Every project's usage: totals, by project, model and day." })
-  allUsage(@Context() ctx: GraphQLContext, @Args('from', timeArg('Calls from')) from?: string, @Args('to', timeArg('Calls before')) to?: string) {
-    return this.usage.allUsage(actorOf(ctx), given({ from, to }));
+  @Query(() => AllUsageType, { name: 'usage', description: "Every project's totals, most expensive first, and their sum." })
+  async allUsage(@Context() ctx: GraphQLContext) {
+    const byProject = await this.usage.allUsage(actorOf(ctx));
+    return { totals: sumTotals(byProject), byProject };
   }
 
   @Query(() => [UsageSeriesPointType], { description: "Usage per hour or day, oldest first, for charts; a project's, or every project's without projectId." })
@@ -137,7 +139,7 @@ export class ProjectUsageResolver {
 export class RunCostResolver {
   constructor(private readonly usage: UsageClient) {}
 
-  @ResolveField('cost', () => RunCostType, { nullable: true, description: "Its calls' exact cost; null, with an error saying why, when the usage service does not answer.", complexity: 1 })
+  @ResolveField('cost', () => UsageTotalsType, { nullable: true, description: "Its calls' exact cost; null, with an error saying why, when the usage service does not answer.", complexity: 1 })
   runCost(@Context() ctx: GraphQLContext, @Parent() run: RunView) {
     return this.usage.runCost(actorOf(ctx), run.runId);
   }

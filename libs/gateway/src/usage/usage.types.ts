@@ -42,13 +42,15 @@ export class ProjectUsageType {
   @Field(() => [Int], { description: 'Price table versions the calls were priced with.' }) priceVersions!: number[];
 }
 
+@ObjectType('ProjectTotals', { description: "One project's totals." })
+export class ProjectTotalsType extends UsageTotalsType {
+  @Field(() => ID) projectId!: string;
+}
+
 @ObjectType('AllUsage', { description: "Every project's usage together." })
 export class AllUsageType {
-  @Field(() => UsageTotalsType) totals!: UsageTotalsType;
-  @Field(() => [UsageBreakdownRowType]) byProject!: UsageBreakdownRowType[];
-  @Field(() => [UsageBreakdownRowType]) byModel!: UsageBreakdownRowType[];
-  @Field(() => [UsageBreakdownRowType]) byDay!: UsageBreakdownRowType[];
-  @Field(() => [Int]) priceVersions!: number[];
+  @Field(() => UsageTotalsType, { description: "Every project's totals added up." }) totals!: UsageTotalsType;
+  @Field(() => [ProjectTotalsType], { description: 'Most expensive first.' }) byProject!: ProjectTotalsType[];
 }
 
 @ObjectType('UsageSeriesPoint', { description: 'Usage within one hour or day, for charts.' })
@@ -87,11 +89,6 @@ export class UsageUpdateType {
   @Field(() => UsageTotalsType) totals!: UsageTotalsType;
   @Field(() => ID, { description: 'The call that moved them.' }) callId!: string;
   @Field({ description: 'When that call completed: ISO 8601, UTC.' }) calledAt!: string;
-}
-
-@ObjectType('RunCost', { description: "A run's calls and their exact cost." })
-export class RunCostType extends UsageTotalsType {
-  @Field(() => ID) runId!: string;
 }
 
 @InputType()

@@ -43,7 +43,7 @@ describe('gateway: usage in GraphQL', () => {
       gw.agent.apiKey,
       `query($p: ID!) {
         projectUsage(projectId: $p) { projectId totals { ${TOTALS} } byFeature { key label calls costUsd } byRun { key costUsd } byModel { key unknownModelCalls } byDay { key calls } bySession { calls } priceVersions }
-        usage { totals { calls } byProject { key costUsd } }
+        usage { totals { calls } byProject { projectId costUsd } }
         usageSeries(projectId: $p, bucket: HOUR) { at calls costUsd }
         daily: usageSeries(projectId: $p) { at calls }
         budgets(projectId: $p) { scope scopeId softUsd hardUsd spentUsd reservedUsd warned exhausted }
@@ -65,7 +65,8 @@ describe('gateway: usage in GraphQL', () => {
       bySession: [{ calls: 1 }, { calls: 1 }],
       priceVersions: [1],
     });
-    expect(res.data.usage.byProject).toContainEqual({ key: project.projectId, costUsd: '9000.000021000001' });
+    expect(res.data.usage.byProject).toContainEqual({ projectId: project.projectId, costUsd: '9000.000021000001' });
+    expect(res.data.usage.totals.calls).toBe(gw.usage.lines.length);
     expect(res.data.usageSeries).toEqual([
       { at: '2026-12-01T08:00:00.000Z', calls: 1, costUsd: '9000.000021' },
       { at: '2026-12-01T09:00:00.000Z', calls: 1, costUsd: '0.000000000001' },
@@ -81,10 +82,10 @@ describe('gateway: usage in GraphQL', () => {
 
   it("gives projects their usage and runs their cost as fields; a run's cost is null with an error when usage does not answer", async () => {
     const { project, run } = pricedProject();
-    const query = `query($p: ID!) { project(id: $p) { usage { totals { costUsd } } runs { runId cost { runId calls costUsd unknownModelCalls } } } }`;
+    const query = `query($p: ID!) { project(id: $p) { usage { totals { costUsd } } runs { runId cost { calls costUsd unknownModelCalls } } } }`;
     const res = await gql(gw, ADMIN, query, { p: project.projectId });
     expect(res.errors).toBeUndefined();
-    expect(res.data.project).toEqual({ usage: { totals: { costUsd: '9000.000021000001' } }, runs: [{ runId: run.runId, cost: { runId: run.runId, calls: 2, costUsd: '9000.000021000001', unknownModelCalls: 1 } }] });
+    expect(res.data.project).toEqual({ usage: { totals: { costUsd: '9000.000021000001' } }, runs: [{ runId: run.runId, cost: { calls: 2, costUsd: '9000.000021000001', unknownModelCalls: 1 } }] });
 
     const without = await startUsageGateway({ withoutUsage: true });
     try {

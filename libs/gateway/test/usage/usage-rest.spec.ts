@@ -87,14 +87,29 @@ describe('gateway: usage, budgets and estimates over REST', () => {
       expect(gw.usage.sent(U.projectUsage).at(-1)!.payload).toEqual({ projectId: project.projectId, from: '2026-12-01T00:00:00Z', to: '2026-12-01T09:30:00Z' });
     });
 
-    it('answers every project together on GET /api/usage', async () => {
+    it('answers every project together on GET /api/usage: each with its name, most expensive first, and their exact sum', async () => {
       const { project } = scriptedProject(gw);
-      const res = await rest(gw, 'GET', '/api/usage', ADMIN);
+      const cheap = gw.runner.addProject({ name: 'cheap' });
+      gw.usage.record({ projectId: cheap.projectId, runId: gw.runner.addRun(cheap.projectId).runId, costUsd: '0.000000000002' });
+      const res = await rest(gw, 'GET', '/api/usage', gw.agent.apiKey);
       expect(res.status).toBe(200);
-      const row = res.body.by_project.find((r: any) => r.key === project.projectId);
-      expect(row).toMatchObject({ calls: 3, cost_usd: '0.512300000001', unknown_model_calls: 1 });
+      expect(Object.keys(res.body).sort()).toEqual(['by_project', 'totals']);
+      const keys = res.body.by_project.map((r: any) => r.key);
+      expect(keys.indexOf(project.projectId)).toBeLessThan(keys.indexOf(cheap.projectId));
+      expect(res.body.by_project.find((r: any) => r.key === project.projectId)).toEqual({
+        key: project.projectId,
+        label: 'priced',
+        calls: 3,
+        usage: tokens(1015, 225, 300, 400, 5000),
+        cost_usd: '0.512300000001',
+        unknown_model_calls: 1,
+      });
+      // Every line the double holds, summed exactly (picodollars), equals the gateway's total.
+      const pico = (usd: string) => BigInt(usd.split('.')[0]) * 10n ** 12n + BigInt((usd.split('.')[1] ?? '').padEnd(12, '0'));
+      const sum = gw.usage.lines.reduce((total, l) => total + pico(l.costUsd), 0n);
+      expect(pico(res.body.totals.cost_usd)).toBe(sum);
       expect(res.body.totals.calls).toBe(gw.usage.lines.length);
-      expect(Object.keys(res.body).sort()).toEqual(['by_day', 'by_model', 'by_project', 'price_versions', 'totals']);
+      expect(res.body.totals.unknown_model_calls).toBe(gw.usage.lines.filter((l) => l.unknownModel).length);
     });
 
     it('answers a series for charts, per hour or day', async () => {
@@ -149,39 +164,31 @@ describe('gateway: usage, budgets and estimates over REST', () => {
       expect(rows[3]).toContain(',mystery-model,fallback,true,false,2,5,5,0,0,0,0.5');
     });
 
-    it('reads the ledger a page at a time until the last', async () => {
-      const { project } = scriptedProject(gw);
-      const before = gw.usage.sent(U.ledger).length;
-      const res = await rest(gw, 'GET', `/api/projects/${project.projectId}/usage.csv?limit=2`, ADMIN);
-      expect(res.text.split('\r\n')).toHaveLength(1 + 3 + 1);
-      expect(gw.usage.sent(U.ledger).slice(before).map((e) => e.payload)).toEqual([
-        { projectId: project.projectId, limit: 2 },
-        { projectId: project.projectId, limit: 2, after: '2' },
-      ]);
-      const empty = await rest(gw, 'GET', `/api/projects/${gw.runner.addProject().projectId}/usage.csv`, ADMIN);
-      expect(empty.text.split('\r\n')).toHaveLength(2); // the header alone
+    it('writes a long ledger whole, narrowed by ?from= and ?to= as the usage service takes them', async () => {
+      const project = gw.runner.addProject();
+      const run = gw.runner.addRun(project.projectId);
+      for (let i = 0; i < 2500; i++) gw.usage.record({ projectId: project.projectId, runId: run.runId, calledAt: new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString(), turn: i }, { notify: false });
+      const all = await rest(gw, 'GET', `/api/projects/${project.projectId}/usage.csv`, ADMIN);
+      const rows = all.text.split('\r\n').slice(1, -1);
+      expect(rows).toHaveLength(2500);
+      expect(rows.map((r) => Number(r.split(',')[7]))).toEqual([...Array(2500).keys()]);
+      const narrowed = await rest(gw, 'GET', `/api/projects/${project.projectId}/usage.csv?from=2026-11-01T00:10:00Z&to=2026-11-01T00:20:00Z`, ADMIN);
+      expect(narrowed.text.split('\r\n').slice(1, -1)).toHaveLength(10);
+      expect(gw.usage.sent(U.ledger).at(-1)!.payload).toEqual({ projectId: project.projectId, from: '2026-11-01T00:10:00Z', to: '2026-11-01T00:20:00Z' });
+      const paged = await rest(gw, 'GET', `/api/projects/${project.projectId}/usage.csv?limit=2`, ADMIN);
+      expect(paged.status).toBe(400);
+      expect(paged.body.error.details).toEqual([{ path: 'limit', message: 'is not a known field' }]);
     });
 
-    it('cuts the download short, never complete-looking, when the usage service fails after the first page', async () => {
+    it('answers an error, never a short CSV, when the usage service fails', async () => {
       const own = await startUsageGateway();
       try {
-        const { project, lines } = scriptedProject(own);
-        let calls = 0;
-        own.broker.register(U.ledger, async () => {
-          calls += 1;
-          return calls === 1
-            ? ({ ok: true, value: { lines: lines.slice(0, 1), next: '1' } } satisfies Reply<unknown>)
-            : ({ ok: false, error: { code: ErrorCodes.Unavailable, message: 'the ledger is gone' } } satisfies Reply<unknown>);
-        });
-        // The connection closes without the final chunk: fetch or reading the body fails, never a short CSV that looks whole.
-        const outcome = await fetch(`${own.url}/api/projects/${project.projectId}/usage.csv`, { headers: { authorization: `Bearer ${ADMIN}` } })
-          .then((res) => res.text())
-          .then(
-            (text) => `complete: ${text}`,
-            (error: Error) => `cut: ${String((error.cause as Error | undefined)?.message ?? error.message)}`,
-          );
-        expect(outcome).toMatch(/^cut: (terminated|other side closed)/);
-        expect(calls).toBe(2);
+        const { project } = scriptedProject(own);
+        own.broker.register(U.ledger, async () => ({ ok: false, error: { code: ErrorCodes.Unavailable, message: 'the ledger is gone' } }) satisfies Reply<unknown>);
+        const res = await rest(own, 'GET', `/api/projects/${project.projectId}/usage.csv`, ADMIN);
+        expect(res.status).toBe(503);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(res.body.error).toEqual({ code: 'UNAVAILABLE', message: 'the ledger is gone' });
       } finally {
         await own.close();
       }
