@@ -58,7 +58,7 @@ export function projectUsageLines(projectId: string, totals: UsageTotals, byFeat
     `project ${projectId}: ${plural(totals.calls, 'model call')}, ${costOf(totals.cost_usd, totals.unknown_model_calls)}`,
     `  tokens  ${tokens(totals.usage)}`,
     rows.length ? 'by feature:' : 'by feature: no calls attributed to a feature yet',
-    ...rows.map((r, i) => `  ${costs[i].padStart(width)}  ${plural(r.calls, 'call').padEnd(10)} ${`${n(r.usage.total)} tokens`.padEnd(18)} ${r.label ? `${r.label} (${r.key})` : r.key}`),
+    ...rows.map((r, i) => `  ${costs[i].padStart(width)}  ${plural(r.calls, 'call').padEnd(10)} ${`${n(r.usage.total)} tokens`.padEnd(18)} ${r.label ? `${r.label} (${r.key})` : r.key || '(no feature: the initializer and other work outside one)'}`),
   ];
 }
 

@@ -185,20 +185,23 @@ describe('autocoder CLI against a running gateway', () => {
     usage.record({ ...at, featureId: login.featureId, costUsd: '0.0123', usage: { input: 1000, output: 200, cacheWrite5m: 300, cacheWrite1h: 400, cacheRead: 5000 } });
     usage.record({ ...at, featureId: signup.featureId, costUsd: '1.23456', usage: { input: 10, output: 20, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 } });
     usage.record({ ...at, featureId: signup.featureId, costUsd: '0.00001', usage: { input: 1, output: 1, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 } });
+    // The usage service keys calls outside any feature (the initializer's) by the empty string.
+    usage.record({ ...at, featureId: '', costUsd: '0.00004', usage: { input: 2, output: 2, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 } });
     const shown = await cli(['usage', project.projectId], { ...env, AUTOCODER_TOKEN: agent.apiKey });
     expect(shown.stderr).toBe('');
     expect(shown.code).toBe(0);
     expect(shown.stdout.split('\n')).toEqual([
-      `project ${project.projectId}: 3 model calls, $1.2469`,
-      '  tokens  input 1,011, output 221, cache write 5m 300, cache write 1h 400, cache read 5,000 (total 6,932)',
+      `project ${project.projectId}: 4 model calls, $1.2469`,
+      '  tokens  input 1,013, output 223, cache write 5m 300, cache write 1h 400, cache read 5,000 (total 6,936)',
       'by feature:',
-      `  $1.2346  2 calls    32 tokens          ${signup.featureId}`,
-      `  $0.0123  1 call     6,900 tokens       login (${login.featureId})`,
+      `   $1.2346  2 calls    32 tokens          ${signup.featureId}`,
+      `   $0.0123  1 call     6,900 tokens       login (${login.featureId})`,
+      '  <$0.0001  1 call     4 tokens           (no feature: the initializer and other work outside one)',
       '',
     ]);
     const all = await cli(['usage'], env);
     expect(all.code).toBe(0);
-    expect(all.stdout).toContain(`  $1.2469  3 calls  6,932 tokens  spent (${project.projectId})\n`);
+    expect(all.stdout).toContain(`  $1.2469  4 calls  6,936 tokens  spent (${project.projectId})\n`);
     expect(all.stdout).toMatch(/^all projects: [\d,]+ model calls, \$[\d,]+\.\d{4}/);
   });
 
