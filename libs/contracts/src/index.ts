@@ -18,3 +18,4 @@ export * from './runner/session-events';
 export * from './runner/runner-messages';
 export * from './usage/usage-events';
 export * from './usage/usage-messages';
+export * from './usage/usage-queries';

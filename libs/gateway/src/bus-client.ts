@@ -18,8 +18,9 @@ export abstract class BusClient {
     return this.send<T>(subject, { commandId: id, correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, (s, e) => this.bus.request<T>(s, e));
   }
 
-  protected query<T>(subject: string, actor: Actor, payload: unknown) {
-    return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, (s, e) => this.bus.request<T>(s, e));
+  /** `timeoutMs`: for an answer worth less than a prompt reply (the bus's default wait otherwise). */
+  protected query<T>(subject: string, actor: Actor, payload: unknown, timeoutMs?: number) {
+    return this.send<T>(subject, { correlationId: currentCorrelationId() ?? randomUUID(), actor, payload }, (s, e) => this.bus.request<T>(s, e, timeoutMs));
   }
 
   /** A query whose answer may stay JSON text (see MessageBus.requestJson): for answers written out again. */

@@ -19,6 +19,10 @@ import { RunTimelineWatch } from './runner/run-timeline-watch';
 import { RunnerClient } from './runner/runner-client';
 import { ProjectsResolver, RunsResolver, TokenUsageResolver } from './runner/runner.resolver';
 import { TasksClient } from './tasks-client';
+import { BudgetTargets } from './usage/budget-targets';
+import { UsageClient } from './usage/usage-client';
+import { UsageController } from './usage/usage.controller';
+import { ProjectUsageResolver, RunCostResolver, UsageResolver } from './usage/usage.resolver';
 
 /** What the gateway serves for one context: its bus clients, REST controllers and GraphQL resolvers. */
 export interface GatewayPart {
@@ -47,8 +51,17 @@ const runner: GatewayPart = {
   providers: [RunTimelineWatch, RunWebSocketServer],
 };
 
+// The runner's GET /api/agent-runs/:id asks it for the run's cost, so its client is shared with every part.
+const usage: GatewayPart = {
+  name: 'usage',
+  clients: [UsageClient],
+  controllers: [UsageController],
+  resolvers: [UsageResolver, ProjectUsageResolver, RunCostResolver],
+  providers: [BudgetTargets],
+};
+
 /** Every part the gateway serves; a new context adds its part (a folder of its own) here. */
-export const GATEWAY_PARTS: readonly GatewayPart[] = [operations, coordinator, runner];
+export const GATEWAY_PARTS: readonly GatewayPart[] = [operations, coordinator, runner, usage];
 
 /** Every GraphQL resolver; the schema printer uses the same list. */
 export const GATEWAY_RESOLVERS = GATEWAY_PARTS.flatMap((part) => part.resolvers);

@@ -3,10 +3,10 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, ExitCodes } from './cli-error';
 import { resolveConnection } from './connection';
-import { features, n, runStatus } from './format';
+import { budgetLine, costOf, dollars, features, n, projectUsageLines, runStatus } from './format';
 import { followRun, type Output } from './follow';
 import { GatewayClient } from './gateway-client';
-import type { LogLine, Project, Run } from './views';
+import type { AllUsage, Budget, LogLine, Project, ProjectUsage, Run } from './views';
 
 const whole = (name: string) => (value: string) => {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -87,11 +87,18 @@ export function buildProgram(output: Output & { err: (line: string) => void }): 
       }
       const projects = await gateway.request<Project[]>('GET', '/api/projects');
       if (!projects.length) return output.out('no projects yet');
+      // Every project's cost in one call; without the usage service the overview goes on without it.
+      const usage = await gateway.request<AllUsage>('GET', '/api/usage').catch(() => null);
+      const spent = new Map(usage?.by_project.map((row) => [row.key, row]) ?? []);
       for (const p of projects) {
         const runs = await gateway.request<Run[]>('GET', `/api/projects/${p.id}/agent-runs`);
-        const latest = runs.sort((a, b) => b.started_at.localeCompare(a.started_at))[0];
-        output.out(`${p.name} (${p.id}): features ${features(p.feature_counts)}`);
-        output.out(latest ? `  latest run ${latest.id}: ${latest.status}, tokens ${n(latest.usage.total)}` : '  no runs yet');
+        const newest = runs.sort((a, b) => b.started_at.localeCompare(a.started_at))[0];
+        const row = spent.get(p.id);
+        const cost = usage ? `, ${row ? costOf(row.cost_usd, row.unknown_model_calls) : dollars('0')} in all` : '';
+        output.out(`${p.name} (${p.id}): features ${features(p.feature_counts)}${cost}`);
+        // The run itself (not the list's row) carries its cost.
+        const latest = newest && (await gateway.request<Run>('GET', `/api/agent-runs/${newest.id}`));
+        output.out(latest ? `  latest run ${latest.id}: ${latest.status}, tokens ${n(latest.usage.total)}, ${dollars(latest.cost_usd)}` : '  no runs yet');
       }
     });
 
@@ -106,6 +113,52 @@ export function buildProgram(output: Output & { err: (line: string) => void }): 
       const query = opts.level ? `?level=${opts.level}` : '';
       const lines = await gateway.request<LogLine[]>('GET', `/api/agent-runs/${encodeURIComponent(runId)}/logs${query}`);
       for (const l of lines) output.out(`${l.at} ${l.level.padEnd(5)} ${l.msg}`);
+    });
+
+  program
+    .command('usage [projectId]')
+    .description("a project's tokens and cost, in all and by feature; without a project, every project's")
+    .action(async (projectId?: string) => {
+      const gateway = client();
+      if (projectId) {
+        const usage = await gateway.request<ProjectUsage>('GET', `/api/projects/${encodeURIComponent(projectId)}/usage`);
+        for (const line of projectUsageLines(usage.project_id, usage.totals, usage.by_feature)) output.out(line);
+        return;
+      }
+      const usage = await gateway.request<AllUsage>('GET', '/api/usage');
+      output.out(`all projects: ${n(usage.totals.calls)} model calls, ${costOf(usage.totals.cost_usd, usage.totals.unknown_model_calls)}`);
+      for (const row of usage.by_project) output.out(`  ${dollars(row.cost_usd)}  ${n(row.calls)} calls  ${n(row.usage.total)} tokens  ${row.label ? `${row.label} (${row.key})` : row.key}`);
+    });
+
+  program
+    .command('budget <projectId>')
+    .description("set a budget in dollars (the project's, or a run's or feature's with --run/--feature); without --soft/--hard, list the project's budgets")
+    .option('--soft <usd>', 'warn past this many dollars ("none" clears it)')
+    .option('--hard <usd>', 'stop spending at this many dollars: its runs pause ("none" clears it)')
+    .option('--run <runId>', "the budget of one run of the project")
+    .option('--feature <featureId>', 'the budget of one feature of the project')
+    .action(async (projectId: string, opts: { soft?: string; hard?: string; run?: string; feature?: string }) => {
+      const gateway = client();
+      const project = encodeURIComponent(projectId);
+      if (opts.run && opts.feature) throw new CliError('give --run or --feature, not both: a budget limits one thing');
+      if (opts.soft === undefined && opts.hard === undefined) {
+        if (opts.run || opts.feature) throw new CliError('give --soft, --hard or both to set a budget');
+        const budgets = await gateway.request<Budget[]>('GET', `/api/projects/${project}/budgets`);
+        if (!budgets.length) return output.out(`no budgets for project ${projectId}: autocoder budget ${projectId} --hard <usd>`);
+        for (const b of budgets) output.out(budgetLine(b));
+        return;
+      }
+      // Dollars go as the strings given: the gateway checks them exactly (and names a bad one).
+      const limit = (value: string) => (value === 'none' ? null : value);
+      const body = { ...(opts.soft !== undefined ? { soft_usd: limit(opts.soft) } : {}), ...(opts.hard !== undefined ? { hard_usd: limit(opts.hard) } : {}) };
+      let path = `/api/projects/${project}/budget`;
+      if (opts.feature) path = `/api/projects/${project}/features/${encodeURIComponent(opts.feature)}/budget`;
+      if (opts.run) {
+        const run = await gateway.request<Run>('GET', `/api/agent-runs/${encodeURIComponent(opts.run)}`);
+        if (run.project_id !== projectId) throw new CliError(`run ${run.id} belongs to project ${run.project_id}, not ${projectId}; nothing was set`);
+        path = `/api/agent-runs/${encodeURIComponent(opts.run)}/budget`;
+      }
+      output.out(budgetLine(await gateway.request<Budget>('PUT', path, body)));
     });
 
   for (const [verb, described] of [
@@ -124,7 +177,7 @@ export function buildProgram(output: Output & { err: (line: string) => void }): 
   }
 
   const finish = async (run: Run) => {
-    output.out(`run ${run.id} ended: ${run.status}${run.completion ? ` (${run.completion})` : ''}; features ${features(run.feature_counts)}; tokens ${n(run.usage.total)}`);
+    output.out(`run ${run.id} ended: ${run.status}${run.completion ? ` (${run.completion})` : ''}; features ${features(run.feature_counts)}; tokens ${n(run.usage.total)}; ${dollars(run.cost_usd)}`);
     if (run.status === 'failed') throw new CliError(`run ${run.id} failed${run.reason ? `: ${run.reason}` : ''}`, ExitCodes.failed);
   };
 

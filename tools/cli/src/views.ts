@@ -42,6 +42,47 @@ export interface Run {
   completion: string | null;
   started_at: string;
   ended_at: string | null;
+  /** From the usage service on GET /api/agent-runs/:id: exact dollars, or null with cost_unavailable saying why. */
+  cost_usd?: string | null;
+  unknown_model_calls?: number | null;
+  cost_unavailable?: string | null;
+}
+
+export interface UsageTotals {
+  calls: number;
+  usage: Usage;
+  cost_usd: string;
+  unknown_model_calls: number;
+}
+
+export interface UsageRow extends UsageTotals {
+  key: string;
+  label: string | null;
+}
+
+export interface ProjectUsage {
+  project_id: string;
+  totals: UsageTotals;
+  by_feature: UsageRow[];
+  by_model: UsageRow[];
+}
+
+export interface AllUsage {
+  totals: UsageTotals;
+  /** Most expensive first; `label` the project's name. */
+  by_project: UsageRow[];
+}
+
+export interface Budget {
+  scope: string;
+  scope_id: string;
+  project_id: string;
+  soft_usd: string | null;
+  hard_usd: string | null;
+  spent_usd: string;
+  reserved_usd: string;
+  warned: boolean;
+  exhausted: boolean;
 }
 
 export interface LogLine {

@@ -5,7 +5,8 @@ import { BudgetScopes, type BudgetScope, type PriceMatch } from './usage-events'
 
 /** A dollar amount as given by a person: a non-negative number (or decimal string), at most 1e9. */
 export const usdAmount = z
-  .union([z.number({ message: 'must be a number of dollars' }), z.string({ message: 'must be a number of dollars' })])
+  // The union's own message: without it a boolean or an object is only "Invalid input".
+  .union([z.number(), z.string()], { message: 'must be a number of dollars (e.g. 25 or "0.5")' })
   .transform((v, ctx) => {
     const text = typeof v === 'number' ? String(v) : v.trim();
     if (!/^\d+(\.\d{1,12})?$/.test(text) || Number(text) > 1e9) {

@@ -5,6 +5,8 @@ import type { Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/request-context.middleware';
 import { queryFilter } from '../rest/coord-messages.controller';
 import { GATEWAY_LOGGER } from '../tokens';
+import { UsageClient } from '../usage/usage-client';
+import { restRunCost } from '../usage/usage-rest';
 import { bodyOf } from './projects.controller';
 import { RunnerClient } from './runner-client';
 import { restEntry, restLogLine, restRun } from './runner-rest';
@@ -50,6 +52,7 @@ export async function writeTo(res: Response, chunk: string): Promise<boolean> {
 export class AgentRunsController {
   constructor(
     private readonly runner: RunnerClient,
+    private readonly usage: UsageClient,
     private readonly watch: RunTimelineWatch,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
   ) {}
@@ -61,11 +64,14 @@ export class AgentRunsController {
     return restRun(await this.runner.startRun(req.actor!, bodyOf(payload), commandId));
   }
 
-  /** Status, feature counts, token totals by bucket, and its sessions. */
+  /**
+   * Status, feature counts, token totals by bucket, its sessions, and its cost from the usage service
+   * (cost_usd, unknown_model_calls); without that service the run is shown with nulls and cost_unavailable saying why.
+   */
   @Get(':id')
   async get(@Req() req: AuthenticatedRequest, @Param('id') id: string) {
-    const [run, sessions] = await Promise.all([this.runner.getRun(req.actor!, id), this.runner.listSessions(req.actor!, id)]);
-    return restRun(run, sessions);
+    const [run, sessions, cost] = await Promise.all([this.runner.getRun(req.actor!, id), this.runner.listSessions(req.actor!, id), this.usage.runCostOrAbsence(req.actor!, id)]);
+    return { ...restRun(run, sessions), ...restRunCost(cost) };
   }
 
   @Post(':id/stop')
