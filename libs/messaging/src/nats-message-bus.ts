@@ -3,7 +3,8 @@ import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection, Subscription } from 'nats';
 import { lastValueFrom, timeout as rxTimeout } from 'rxjs';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
-import { unwrapReply, type JsonText } from './reply';
+import { JsonTextNatsDeserializer } from './json-text-nats-deserializer';
+import { JsonText, unwrapReply, type ServedReply } from './reply';
 
 /**
  * NATS through the NestJS transport: requests go to the queue group serving the subject, so
@@ -20,15 +21,28 @@ export class NatsMessageBus implements MessageBus {
   ) {}
 
   static async connect(servers: string, name: string, prefix = ''): Promise<NatsMessageBus> {
-    const client = new ClientNats({ servers, name, reconnect: true, maxReconnectAttempts: -1 });
+    // The deserializer keeps a value the service sent as JSON text as that text (see requestJson).
+    const client = new ClientNats({ servers, name, reconnect: true, maxReconnectAttempts: -1, deserializer: new JsonTextNatsDeserializer() });
     await client.connect();
     return new NatsMessageBus(client, client.unwrap<NatsConnection>(), prefix);
   }
 
   async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
-    let reply: Reply<T>;
+    return unwrapReply(await this.call<T>(subject, envelope, timeoutMs), subject);
+  }
+
+  /**
+   * A value the service sent as JSON text arrives as a JsonText with the text as sent and the
+   * sender's tag: a new object on every request, but the same tag while the service keeps the answer.
+   */
+  async requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
+    const reply = await this.call<T>(subject, envelope, timeoutMs);
+    return reply?.ok && reply.value instanceof JsonText ? reply.value : unwrapReply(reply, subject);
+  }
+
+  private async call<T>(subject: string, envelope: unknown, timeoutMs: number): Promise<ServedReply<T>> {
     try {
-      reply = await lastValueFrom(this.client.send<Reply<T>>(this.prefix + subject, envelope).pipe(rxTimeout(timeoutMs)));
+      return await lastValueFrom(this.client.send<Reply<T>>(this.prefix + subject, envelope).pipe(rxTimeout(timeoutMs)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/no responders|503/i.test(message)) throw new AutocoderError(ErrorCodes.Unavailable, `no service answers ${subject}`);
@@ -37,12 +51,6 @@ export class NatsMessageBus implements MessageBus {
       }
       throw new AutocoderError(ErrorCodes.Unavailable, `${subject} failed on the message bus: ${message}`);
     }
-    return unwrapReply(reply, subject);
-  }
-
-  /** Nest's NATS client decodes every reply: the value arrives parsed (see MessageBus.requestJson). */
-  requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
-    return this.request<T>(subject, envelope, timeoutMs);
   }
 
   publish(subject: string, payload: unknown) {

@@ -1,4 +1,5 @@
 import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { randomUUID } from 'node:crypto';
 import { withCorrelationId, type Logger } from '@autocoder/platform';
 
 /**
@@ -6,6 +7,10 @@ import { withCorrelationId, type Logger } from '@autocoder/platform';
  * time-out; an answer this large becomes a clear error instead, on every transport alike.
  */
 export const MAX_REPLY_BYTES = 900 * 1024;
+
+/** Unique to this process, so tags made here never equal another process's. */
+const PROCESS_TAG = randomUUID();
+let tagsMade = 0;
 
 /**
  * A value a handler has as JSON text already (a read model's rows made into JSON by Postgres).
@@ -15,7 +20,15 @@ export const MAX_REPLY_BYTES = 900 * 1024;
  */
 export class JsonText<T = unknown> {
   declare private readonly brand: T;
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    /**
+     * Names this text: JsonTexts with the same tag hold the same text. Made with the text, and kept by
+     * every transport (over NATS the caller gets a new JsonText with the sender's tag), so a caller can
+     * tell a kept answer it has seen from a new one without reading the text.
+     */
+    readonly tag: string = `${PROCESS_TAG}.${++tagsMade}`,
+  ) {}
 
   /** The value, parsed anew on every call: each caller gets its own copy. */
   parse(): T {

@@ -21,6 +21,7 @@ const S = {
   nobody: `test.${RUN}.nobody-answers`,
   whoami: `test.${RUN}.whoami`,
   jsonText: `test.${RUN}.json-text`,
+  keptJsonText: `test.${RUN}.kept-json-text`,
 };
 const SECRET = 'password=hunter2 at db.internal:5432';
 
@@ -114,6 +115,18 @@ class EchoController {
       const { rows, pad = 0 } = envelope.payload;
       const row = (i: number) => `{"id" : ${i}, "name" : "row \\"${i}\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": "${'p'.repeat(pad)}"}}`;
       return new JsonText<{ id: number; name: string; tags: string[]; meta: { x: null; pad: string } }[]>(`[${Array.from({ length: rows }, (_, i) => row(i)).join(', ')}]`);
+    });
+  }
+
+  /** A kept answer: the same JsonText on every request until a request asks for a new one. */
+  private kept?: JsonText<{ version: number }[]>;
+  private keptVersion = 0;
+
+  @MessagePattern(S.keptJsonText)
+  keptJsonText(@Payload() envelope: QueryEnvelope<{ renew?: boolean }>) {
+    return replyTo(envelope, this.logger, async () => {
+      if (envelope.payload.renew || !this.kept) this.kept = new JsonText(`[{"version" : ${++this.keptVersion}}]`);
+      return this.kept;
     });
   }
 
@@ -285,19 +298,35 @@ function requestReplyContract(name: string, start: () => Promise<Transport & { c
       expect(await t.bus.request<Row[]>(S.jsonText, query({ rows: 0 }))).toEqual([]);
     });
 
-    it('requestJson answers what request answers (JSON text may stay text, in process it does) and fails as request fails', async () => {
+    it('requestJson answers what request answers, JSON text as the text the handler had, and fails as request fails', async () => {
       type Row = { id: number; name: string };
       const answer = await t.bus.requestJson<Row[]>(S.jsonText, query({ rows: 2 }));
-      if (name === 'in-process') {
-        expect(answer).toBeInstanceOf(JsonText);
-        // The handler's text itself, Postgres's spacing and all: nothing parsed or written again.
-        expect((answer as JsonText<Row[]>).text).toContain('{"id" : 0, "name" : "row \\"0\\" \\u00e9"');
-      }
-      expect(answer instanceof JsonText ? answer.parse() : answer).toEqual(await t.bus.request<Row[]>(S.jsonText, query({ rows: 2 })));
+      expect(answer).toBeInstanceOf(JsonText);
+      // The handler's text itself, Postgres's spacing and all: nothing parsed or written again, on either transport.
+      expect((answer as JsonText<Row[]>).text).toBe(
+        '[{"id" : 0, "name" : "row \\"0\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": ""}}, {"id" : 1, "name" : "row \\"1\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": ""}}]',
+      );
+      expect((answer as JsonText<Row[]>).parse()).toEqual(await t.bus.request<Row[]>(S.jsonText, query({ rows: 2 })));
       expect(await t.bus.requestJson(S.echo, query({ text: 'plain' }))).toMatchObject({ payload: { text: 'plain' } });
       const error = await rejectionOf(t.bus.requestJson(S.domainError, query({ name: 'ghost' })));
       expect(error).toBeInstanceOf(AutocoderError);
       expect(error).toMatchObject({ code: ErrorCodes.NotFound, message: 'no agent named ghost' });
+    });
+
+    it('requestJson hands a kept answer over with the same tag on every request, and a new answer with a new one', async () => {
+      const ask = async (renew = false) => (await t.bus.requestJson<{ version: number }[]>(S.keptJsonText, query({ renew }))) as JsonText<{ version: number }[]>;
+      const first = await ask();
+      const again = await ask();
+      expect(again).toBeInstanceOf(JsonText);
+      expect(again.tag).toBe(first.tag);
+      expect(again.text).toBe(first.text);
+      // In process the handler's own JsonText is shared; over NATS each reply is a JsonText of its own.
+      if (name === 'in-process') expect(again).toBe(first);
+      else expect(again).not.toBe(first);
+      const renewed = await ask(true);
+      expect(renewed.tag).not.toBe(first.tag);
+      expect(renewed.parse()[0].version).toBe(first.parse()[0].version + 1);
+      expect((await ask()).tag).toBe(renewed.tag);
     });
 
     it('counts the bytes of a JSON text answer against the bus limit', async () => {
