@@ -6,3 +6,4 @@ export * from './nats-server-options';
 export * from './command-log';
 export * from './json-text-nats-serializer';
 export * from './json-text-nats-deserializer';
+export * from './held-answers';

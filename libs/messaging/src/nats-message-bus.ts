@@ -1,10 +1,11 @@
-import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, type CommandEnvelope, type QueryEnvelope, type Reply } from '@autocoder/contracts';
 import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection, Subscription } from 'nats';
 import { lastValueFrom, timeout as rxTimeout } from 'rxjs';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
+import { HeldAnswers } from './held-answers';
 import { JsonTextNatsDeserializer } from './json-text-nats-deserializer';
-import { JsonText, unwrapReply, type ServedReply } from './reply';
+import { JsonText, isSameAnswer, unwrapReply, type ServedReply } from './reply';
 
 /**
  * NATS through the NestJS transport: requests go to the queue group serving the subject, so
@@ -12,6 +13,8 @@ import { JsonText, unwrapReply, type ServedReply } from './reply';
  */
 export class NatsMessageBus implements MessageBus {
   private readonly subscriptions = new Set<Subscription>();
+  /** The last JSON text answer of each query asked with requestJson. */
+  private readonly held = new HeldAnswers();
 
   private constructor(
     private readonly client: ClientNats,
@@ -33,11 +36,20 @@ export class NatsMessageBus implements MessageBus {
 
   /**
    * A value the service sent as JSON text arrives as a JsonText with the text as sent and the
-   * sender's tag: a new object on every request, but the same tag while the service keeps the answer.
+   * sender's tag. The bus holds the last one of each query (subject, actor and payload) and names it
+   * when it asks again: while the service keeps that answer, only the tag comes back and the held
+   * JsonText is the answer, so a kept list crosses NATS once, as it crosses nothing in process.
    */
-  async requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
-    const reply = await this.call<T>(subject, envelope, timeoutMs);
-    return reply?.ok && reply.value instanceof JsonText ? reply.value : unwrapReply(reply, subject);
+  async requestJson<T>(subject: string, envelope: QueryEnvelope | CommandEnvelope, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
+    const key = queryKey(subject, envelope);
+    const held = key === undefined ? undefined : this.held.get(key);
+    const reply = await this.call<T>(subject, held ? { ...envelope, hasAnswer: held.tag } : envelope, timeoutMs);
+    if (held && isSameAnswer(reply) && reply.sameAs === held.tag) return held as JsonText<T>;
+    if (key !== undefined) {
+      if (reply?.ok && 'value' in reply && reply.value instanceof JsonText) this.held.set(key, reply.value);
+      else this.held.forget(key);
+    }
+    return reply?.ok && 'value' in reply && reply.value instanceof JsonText ? reply.value : unwrapReply(reply, subject);
   }
 
   private async call<T>(subject: string, envelope: unknown, timeoutMs: number): Promise<ServedReply<T>> {
@@ -87,5 +99,15 @@ export class NatsMessageBus implements MessageBus {
   async close() {
     for (const s of this.subscriptions) s.unsubscribe();
     await this.client.close();
+  }
+}
+
+/** What names a query's answer: only a query (no command id) with a payload JSON can write. */
+function queryKey(subject: string, envelope: QueryEnvelope | CommandEnvelope): string | undefined {
+  if (!envelope || typeof envelope !== 'object' || 'commandId' in envelope) return undefined;
+  try {
+    return JSON.stringify([subject, envelope.actor, envelope.payload]);
+  } catch {
+    return undefined;
   }
 }

@@ -40,8 +40,17 @@ export class JsonText<T = unknown> {
   }
 }
 
-/** What a handler sends back: a Reply whose value may still be JSON text (a transport's business). */
-export type ServedReply<T> = Reply<T> | { ok: true; value: JsonText<T> };
+/**
+ * What a handler sends back: a Reply whose value may still be JSON text (a transport's business), or,
+ * when the caller said it holds that text already (`hasAnswer`), only its tag.
+ */
+export type ServedReply<T> = Reply<T> | { ok: true; value: JsonText<T> } | SameAnswer;
+
+/** The answer is the JSON text the caller holds, by this tag: nothing else is sent. */
+export type SameAnswer = { ok: true; sameAs: string };
+
+export const isSameAnswer = (reply: unknown): reply is SameAnswer =>
+  !!reply && typeof reply === 'object' && (reply as SameAnswer).ok === true && typeof (reply as SameAnswer).sameAs === 'string';
 
 /** The bytes `{"ok":true,"value":<text>}` takes besides the text. */
 const JSON_REPLY_FRAME_BYTES = '{"ok":true,"value":}'.length;
@@ -55,7 +64,7 @@ const jsonTextReplyBytes = (text: string) =>
 
 /** Runs a handler under the request's correlation id and turns whatever happens into a Reply. */
 export async function replyTo<T>(
-  envelope: { correlationId?: string },
+  envelope: { correlationId?: string; hasAnswer?: unknown },
   logger: Logger,
   fn: () => Promise<T | JsonText<T>>,
 ): Promise<ServedReply<T>> {
@@ -75,6 +84,8 @@ export async function replyTo<T>(
           },
         };
       }
+      // A kept answer the caller holds already (the same tag names the same text): only the tag goes back.
+      if (value instanceof JsonText && typeof envelope.hasAnswer === 'string' && envelope.hasAnswer === value.tag) return { ok: true, sameAs: value.tag };
       return reply as ServedReply<T>;
     } catch (error) {
       if (error instanceof AutocoderError) {
@@ -92,7 +103,7 @@ export async function replyTo<T>(
 
 /** The caller's side: a Reply becomes a value or a thrown AutocoderError. */
 export function unwrapReply<T>(reply: ServedReply<T>, subject: string): T {
-  if (reply && typeof reply === 'object' && 'ok' in reply) {
+  if (reply && typeof reply === 'object' && 'ok' in reply && !isSameAnswer(reply)) {
     if (reply.ok) return reply.value instanceof JsonText ? reply.value.parse() : reply.value;
     throw AutocoderError.fromBody(reply.error);
   }
