@@ -15,6 +15,12 @@ export interface QueryEnvelope<P = unknown> {
   correlationId: string;
   actor: Actor;
   payload: P;
+  /**
+   * The tag of the JSON text answer the caller holds for this query already (the bus sets it; see
+   * JsonText in @autocoder/messaging): if the answer is still that text, the reply says so instead of
+   * carrying it again.
+   */
+  hasAnswer?: string;
 }
 
 /** Replies never throw across the wire: they are values. */

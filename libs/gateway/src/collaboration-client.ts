@@ -20,7 +20,7 @@ export class CollaborationClient extends BusClient {
     return this.query<MessageView[]>(S.listMessages, actor, filter);
   }
 
-  /** The list as the coordinator answered it: JSON text it keeps, in process (see Renderings). */
+  /** The list as the coordinator answered it: JSON text it keeps, tagged (see Renderings). */
   listMessagesJson(actor: Actor, filter: unknown) {
     return this.queryJson<MessageView[]>(S.listMessages, actor, filter);
   }

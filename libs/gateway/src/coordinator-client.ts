@@ -32,7 +32,7 @@ export class CoordinatorClient extends BusClient {
     return this.query<AgentView[]>(S.listAgents, actor, filter);
   }
 
-  /** The list as the coordinator answered it: JSON text it keeps, in process (see Renderings). */
+  /** The list as the coordinator answered it: JSON text it keeps, tagged (see Renderings). */
   listAgentsJson(actor: Actor, filter: unknown) {
     return this.queryJson<AgentView[]>(S.listAgents, actor, filter);
   }

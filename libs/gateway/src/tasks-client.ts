@@ -35,7 +35,7 @@ export class TasksClient extends BusClient {
     return this.query<TaskView[]>(S.listTasks, actor, filter);
   }
 
-  /** The list as the coordinator answered it: JSON text it keeps, in process (see Renderings). */
+  /** The list as the coordinator answered it: JSON text it keeps, tagged (see Renderings). */
   listJson(actor: Actor, filter: unknown) {
     return this.queryJson<TaskView[]>(S.listTasks, actor, filter);
   }

@@ -20,13 +20,13 @@ export class InProcessBroker implements MessageBus {
   async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
     const reply = await this.call<T>(subject, envelope, timeoutMs);
     // JSON text needs no copy first: unwrapReply parses it into the caller's own.
-    return unwrapReply(reply?.ok && reply.value instanceof JsonText ? reply : wire(reply), subject);
+    return unwrapReply(reply?.ok && 'value' in reply && reply.value instanceof JsonText ? reply : wire(reply), subject);
   }
 
   /** JSON text is handed over as it is: a string cannot be changed, so sharing it copies nothing that matters. */
   async requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
     const reply = await this.call<T>(subject, envelope, timeoutMs);
-    return reply?.ok && reply.value instanceof JsonText ? reply.value : unwrapReply(wire(reply), subject);
+    return reply?.ok && 'value' in reply && reply.value instanceof JsonText ? reply.value : unwrapReply(wire(reply), subject);
   }
 
   private async call<T>(subject: string, envelope: unknown, timeoutMs: number): Promise<ServedReply<T>> {

@@ -5,3 +5,5 @@ export * from './nats-message-bus';
 export * from './nats-server-options';
 export * from './command-log';
 export * from './json-text-nats-serializer';
+export * from './json-text-nats-deserializer';
+export * from './held-answers';

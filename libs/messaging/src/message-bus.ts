@@ -11,9 +11,11 @@ export interface MessageBus {
   /** Sends and waits; resolves with the reply's value or rejects with its AutocoderError. */
   request<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope, timeoutMs?: number): Promise<T>;
   /**
-   * As `request`, but an answer the handler had as JSON text may arrive as that JsonText, unparsed
-   * and shared (it is immutable): in process it does; over NATS the value arrives decoded. For
-   * callers that write the answer out again, so a kept answer costs them no parse.
+   * For queries. As `request`, but an answer the handler had as JSON text arrives as JsonText,
+   * unparsed: in process the handler's JsonText itself (shared; it is immutable); over NATS one with
+   * the same text and tag, and while the handler keeps answering that JsonText, the same one the bus
+   * holds (only the tag crosses). For callers that write the answer out again: a kept answer costs
+   * them no parse, and what they made of it can be kept by its tag.
    */
   requestJson<T>(subject: string, envelope: CommandEnvelope | QueryEnvelope, timeoutMs?: number): Promise<T | JsonText<T>>;
   /** Fire-and-forget broadcast: at most once, for live notifications only. */

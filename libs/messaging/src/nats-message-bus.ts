@@ -1,9 +1,11 @@
-import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { AutocoderError, ErrorCodes, type CommandEnvelope, type QueryEnvelope, type Reply } from '@autocoder/contracts';
 import { ClientNats } from '@nestjs/microservices';
 import type { NatsConnection, Subscription } from 'nats';
 import { lastValueFrom, timeout as rxTimeout } from 'rxjs';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type MessageBus, type Unsubscribe } from './message-bus';
-import { unwrapReply, type JsonText } from './reply';
+import { HeldAnswers } from './held-answers';
+import { JsonTextNatsDeserializer } from './json-text-nats-deserializer';
+import { JsonText, isSameAnswer, unwrapReply, type ServedReply } from './reply';
 
 /**
  * NATS through the NestJS transport: requests go to the queue group serving the subject, so
@@ -11,6 +13,8 @@ import { unwrapReply, type JsonText } from './reply';
  */
 export class NatsMessageBus implements MessageBus {
   private readonly subscriptions = new Set<Subscription>();
+  /** The last JSON text answer of each query asked with requestJson. */
+  private readonly held = new HeldAnswers();
 
   private constructor(
     private readonly client: ClientNats,
@@ -20,15 +24,37 @@ export class NatsMessageBus implements MessageBus {
   ) {}
 
   static async connect(servers: string, name: string, prefix = ''): Promise<NatsMessageBus> {
-    const client = new ClientNats({ servers, name, reconnect: true, maxReconnectAttempts: -1 });
+    // The deserializer keeps a value the service sent as JSON text as that text (see requestJson).
+    const client = new ClientNats({ servers, name, reconnect: true, maxReconnectAttempts: -1, deserializer: new JsonTextNatsDeserializer() });
     await client.connect();
     return new NatsMessageBus(client, client.unwrap<NatsConnection>(), prefix);
   }
 
   async request<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
-    let reply: Reply<T>;
+    return unwrapReply(await this.call<T>(subject, envelope, timeoutMs), subject);
+  }
+
+  /**
+   * A value the service sent as JSON text arrives as a JsonText with the text as sent and the
+   * sender's tag. The bus holds the last one of each query (subject, actor and payload) and names it
+   * when it asks again: while the service keeps that answer, only the tag comes back and the held
+   * JsonText is the answer, so a kept list crosses NATS once, as it crosses nothing in process.
+   */
+  async requestJson<T>(subject: string, envelope: QueryEnvelope | CommandEnvelope, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
+    const key = queryKey(subject, envelope);
+    const held = key === undefined ? undefined : this.held.get(key);
+    const reply = await this.call<T>(subject, held ? { ...envelope, hasAnswer: held.tag } : envelope, timeoutMs);
+    if (held && isSameAnswer(reply) && reply.sameAs === held.tag) return held as JsonText<T>;
+    if (key !== undefined) {
+      if (reply?.ok && 'value' in reply && reply.value instanceof JsonText) this.held.set(key, reply.value);
+      else this.held.forget(key);
+    }
+    return reply?.ok && 'value' in reply && reply.value instanceof JsonText ? reply.value : unwrapReply(reply, subject);
+  }
+
+  private async call<T>(subject: string, envelope: unknown, timeoutMs: number): Promise<ServedReply<T>> {
     try {
-      reply = await lastValueFrom(this.client.send<Reply<T>>(this.prefix + subject, envelope).pipe(rxTimeout(timeoutMs)));
+      return await lastValueFrom(this.client.send<Reply<T>>(this.prefix + subject, envelope).pipe(rxTimeout(timeoutMs)));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/no responders|503/i.test(message)) throw new AutocoderError(ErrorCodes.Unavailable, `no service answers ${subject}`);
@@ -37,12 +63,6 @@ export class NatsMessageBus implements MessageBus {
       }
       throw new AutocoderError(ErrorCodes.Unavailable, `${subject} failed on the message bus: ${message}`);
     }
-    return unwrapReply(reply, subject);
-  }
-
-  /** Nest's NATS client decodes every reply: the value arrives parsed (see MessageBus.requestJson). */
-  requestJson<T>(subject: string, envelope: unknown, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T | JsonText<T>> {
-    return this.request<T>(subject, envelope, timeoutMs);
   }
 
   publish(subject: string, payload: unknown) {
@@ -79,5 +99,15 @@ export class NatsMessageBus implements MessageBus {
   async close() {
     for (const s of this.subscriptions) s.unsubscribe();
     await this.client.close();
+  }
+}
+
+/** What names a query's answer: only a query (no command id) with a payload JSON can write. */
+function queryKey(subject: string, envelope: QueryEnvelope | CommandEnvelope): string | undefined {
+  if (!envelope || typeof envelope !== 'object' || 'commandId' in envelope) return undefined;
+  try {
+    return JSON.stringify([subject, envelope.actor, envelope.payload]);
+  } catch {
+    return undefined;
   }
 }

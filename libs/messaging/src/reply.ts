@@ -1,4 +1,5 @@
 import { AutocoderError, ErrorCodes, type Reply } from '@autocoder/contracts';
+import { randomUUID } from 'node:crypto';
 import { withCorrelationId, type Logger } from '@autocoder/platform';
 
 /**
@@ -6,6 +7,10 @@ import { withCorrelationId, type Logger } from '@autocoder/platform';
  * time-out; an answer this large becomes a clear error instead, on every transport alike.
  */
 export const MAX_REPLY_BYTES = 900 * 1024;
+
+/** Unique to this process, so tags made here never equal another process's. */
+const PROCESS_TAG = randomUUID();
+let tagsMade = 0;
 
 /**
  * A value a handler has as JSON text already (a read model's rows made into JSON by Postgres).
@@ -15,7 +20,15 @@ export const MAX_REPLY_BYTES = 900 * 1024;
  */
 export class JsonText<T = unknown> {
   declare private readonly brand: T;
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    /**
+     * Names this text: JsonTexts with the same tag hold the same text. Made with the text, and kept by
+     * every transport (over NATS the caller gets a new JsonText with the sender's tag), so a caller can
+     * tell a kept answer it has seen from a new one without reading the text.
+     */
+    readonly tag: string = `${PROCESS_TAG}.${++tagsMade}`,
+  ) {}
 
   /** The value, parsed anew on every call: each caller gets its own copy. */
   parse(): T {
@@ -27,8 +40,17 @@ export class JsonText<T = unknown> {
   }
 }
 
-/** What a handler sends back: a Reply whose value may still be JSON text (a transport's business). */
-export type ServedReply<T> = Reply<T> | { ok: true; value: JsonText<T> };
+/**
+ * What a handler sends back: a Reply whose value may still be JSON text (a transport's business), or,
+ * when the caller said it holds that text already (`hasAnswer`), only its tag.
+ */
+export type ServedReply<T> = Reply<T> | { ok: true; value: JsonText<T> } | SameAnswer;
+
+/** The answer is the JSON text the caller holds, by this tag: nothing else is sent. */
+export type SameAnswer = { ok: true; sameAs: string };
+
+export const isSameAnswer = (reply: unknown): reply is SameAnswer =>
+  !!reply && typeof reply === 'object' && (reply as SameAnswer).ok === true && typeof (reply as SameAnswer).sameAs === 'string';
 
 /** The bytes `{"ok":true,"value":<text>}` takes besides the text. */
 const JSON_REPLY_FRAME_BYTES = '{"ok":true,"value":}'.length;
@@ -42,7 +64,7 @@ const jsonTextReplyBytes = (text: string) =>
 
 /** Runs a handler under the request's correlation id and turns whatever happens into a Reply. */
 export async function replyTo<T>(
-  envelope: { correlationId?: string },
+  envelope: { correlationId?: string; hasAnswer?: unknown },
   logger: Logger,
   fn: () => Promise<T | JsonText<T>>,
 ): Promise<ServedReply<T>> {
@@ -62,6 +84,8 @@ export async function replyTo<T>(
           },
         };
       }
+      // A kept answer the caller holds already (the same tag names the same text): only the tag goes back.
+      if (value instanceof JsonText && typeof envelope.hasAnswer === 'string' && envelope.hasAnswer === value.tag) return { ok: true, sameAs: value.tag };
       return reply as ServedReply<T>;
     } catch (error) {
       if (error instanceof AutocoderError) {
@@ -79,7 +103,7 @@ export async function replyTo<T>(
 
 /** The caller's side: a Reply becomes a value or a thrown AutocoderError. */
 export function unwrapReply<T>(reply: ServedReply<T>, subject: string): T {
-  if (reply && typeof reply === 'object' && 'ok' in reply) {
+  if (reply && typeof reply === 'object' && 'ok' in reply && !isSameAnswer(reply)) {
     if (reply.ok) return reply.value instanceof JsonText ? reply.value.parse() : reply.value;
     throw AutocoderError.fromBody(reply.error);
   }

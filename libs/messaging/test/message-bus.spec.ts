@@ -6,7 +6,7 @@ import { TEST_NATS_URL, describeWith } from '@autocoder/testing';
 import { Controller, Inject, Module, type DynamicModule, type INestApplication, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import type { NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import pino from 'pino';
 import { InProcessBroker, InProcessServer, JsonText, NatsMessageBus, natsServerOptions, replyTo, type MessageBus } from '../src';
 
@@ -21,6 +21,7 @@ const S = {
   nobody: `test.${RUN}.nobody-answers`,
   whoami: `test.${RUN}.whoami`,
   jsonText: `test.${RUN}.json-text`,
+  keptJsonText: `test.${RUN}.kept-json-text`,
 };
 const SECRET = 'password=hunter2 at db.internal:5432';
 
@@ -114,6 +115,19 @@ class EchoController {
       const { rows, pad = 0 } = envelope.payload;
       const row = (i: number) => `{"id" : ${i}, "name" : "row \\"${i}\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": "${'p'.repeat(pad)}"}}`;
       return new JsonText<{ id: number; name: string; tags: string[]; meta: { x: null; pad: string } }[]>(`[${Array.from({ length: rows }, (_, i) => row(i)).join(', ')}]`);
+    });
+  }
+
+  /** Kept answers, one per key: the same JsonText on every request until a request asks for a new one. */
+  private readonly kept = new Map<string, JsonText<{ key: string; version: number }[]>>();
+  private keptVersion = 0;
+
+  @MessagePattern(S.keptJsonText)
+  keptJsonText(@Payload() envelope: QueryEnvelope<{ key: string; renew?: boolean }>) {
+    return replyTo(envelope, this.logger, async () => {
+      const { key, renew } = envelope.payload;
+      if (renew || !this.kept.has(key)) this.kept.set(key, new JsonText(`[{"key" : ${JSON.stringify(key)}, "version" : ${++this.keptVersion}}]`));
+      return this.kept.get(key)!;
     });
   }
 
@@ -285,19 +299,42 @@ function requestReplyContract(name: string, start: () => Promise<Transport & { c
       expect(await t.bus.request<Row[]>(S.jsonText, query({ rows: 0 }))).toEqual([]);
     });
 
-    it('requestJson answers what request answers (JSON text may stay text, in process it does) and fails as request fails', async () => {
+    it('requestJson answers what request answers, JSON text as the text the handler had, and fails as request fails', async () => {
       type Row = { id: number; name: string };
       const answer = await t.bus.requestJson<Row[]>(S.jsonText, query({ rows: 2 }));
-      if (name === 'in-process') {
-        expect(answer).toBeInstanceOf(JsonText);
-        // The handler's text itself, Postgres's spacing and all: nothing parsed or written again.
-        expect((answer as JsonText<Row[]>).text).toContain('{"id" : 0, "name" : "row \\"0\\" \\u00e9"');
-      }
-      expect(answer instanceof JsonText ? answer.parse() : answer).toEqual(await t.bus.request<Row[]>(S.jsonText, query({ rows: 2 })));
+      expect(answer).toBeInstanceOf(JsonText);
+      // The handler's text itself, Postgres's spacing and all: nothing parsed or written again, on either transport.
+      expect((answer as JsonText<Row[]>).text).toBe(
+        '[{"id" : 0, "name" : "row \\"0\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": ""}}, {"id" : 1, "name" : "row \\"1\\" \\u00e9", "tags": ["a", "b"], "meta": {"x": null, "pad": ""}}]',
+      );
+      expect((answer as JsonText<Row[]>).parse()).toEqual(await t.bus.request<Row[]>(S.jsonText, query({ rows: 2 })));
       expect(await t.bus.requestJson(S.echo, query({ text: 'plain' }))).toMatchObject({ payload: { text: 'plain' } });
       const error = await rejectionOf(t.bus.requestJson(S.domainError, query({ name: 'ghost' })));
       expect(error).toBeInstanceOf(AutocoderError);
       expect(error).toMatchObject({ code: ErrorCodes.NotFound, message: 'no agent named ghost' });
+    });
+
+    it('requestJson hands a kept answer over as the same JsonText until the handler has a new one, each query its own', async () => {
+      type Kept = { key: string; version: number }[];
+      const ask = async (key: string, renew = false) => (await t.bus.requestJson<Kept>(S.keptJsonText, query({ key, renew }))) as JsonText<Kept>;
+      const first = await ask('a');
+      const other = await ask('b');
+      expect(first).toBeInstanceOf(JsonText);
+      expect(first.parse()[0].key).toBe('a');
+      expect(other.parse()[0].key).toBe('b');
+      // In process the handler's own JsonText; over NATS the one the bus holds, the reply naming it by its tag.
+      expect(await ask('a')).toBe(first);
+      expect(await ask('b')).toBe(other);
+      const renewed = await ask('a', true);
+      expect(renewed.tag).not.toBe(first.tag);
+      expect(renewed.parse()).toEqual([{ key: 'a', version: first.parse()[0].version + 2 }]);
+      const next = await ask('a');
+      expect(next.tag).toBe(renewed.tag);
+      expect(await ask('a')).toBe(next);
+      // `request` still answers the value itself.
+      expect(await t.bus.request<Kept>(S.keptJsonText, query({ key: 'a' }))).toEqual(renewed.parse());
+      const error = await rejectionOf(t.bus.requestJson(S.domainError, query({ name: 'ghost' })));
+      expect(error).toMatchObject({ code: ErrorCodes.NotFound });
     });
 
     it('counts the bytes of a JSON text answer against the bus limit', async () => {
@@ -465,6 +502,37 @@ describeWith({ nats: true }, 'NatsMessageBus against NATS with a Nest NATS serve
         await app.close();
       },
     };
+  });
+
+  describe('what crosses NATS for a JSON text answer', () => {
+    let app: INestMicroservice;
+    let connection: NatsConnection;
+    beforeAll(async () => {
+      app = await natsMicroservice(EchoModule.forInstance('nats-wire', pino({ level: 'silent' })), `test-${RUN}-wire`, `spec-wire-${RUN}`);
+      connection = await connect({ servers: TEST_NATS_URL, name: `spec-wire-client-${RUN}` });
+    });
+    afterAll(async () => {
+      await connection.close();
+      await app.close();
+    });
+    /** A request as Nest's client packs it, and the reply's bytes as they arrive. */
+    const raw = async (data: unknown) => {
+      const reply = await connection.request(S.keptJsonText, new TextEncoder().encode(JSON.stringify({ pattern: S.keptJsonText, data, id: randomUUID() })), { timeout: 5_000 });
+      return new TextDecoder().decode(reply.data);
+    };
+
+    it('the text itself, with its byte length and tag in front; only the tag when the caller names the answer it holds', async () => {
+      const envelope = query({ key: `wire-${RUN}` });
+      const full = await raw(envelope);
+      const text = `[{"key" : "wire-${RUN}", "version" : 1}]`;
+      expect(full).toMatch(new RegExp(`^\\{"jsonText":\\{"bytes":${text.length},"tag":"[^"]+"\\},.*"response":\\{"ok":true,"value":${text.replace(/[[\]{}]/g, '\\$&')}\\}\\}$`));
+      const tag = JSON.parse(full).jsonText.tag as string;
+      const same = JSON.parse(await raw({ ...envelope, hasAnswer: tag }));
+      expect(same.response).toEqual({ ok: true, sameAs: tag });
+      expect(JSON.stringify(same)).not.toContain('version');
+      // A tag the answer does not have: the text again.
+      expect(JSON.parse(await raw({ ...envelope, hasAnswer: 'some other tag' })).response.value).toEqual(JSON.parse(text));
+    });
   });
 
   broadcastContract('NATS, two separate connections', async () => {
