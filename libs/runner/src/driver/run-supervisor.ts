@@ -35,6 +35,7 @@ export class RunSupervisor {
   private locks: Promise<PoolClient> | null = null;
   /** The lock connection's queries, one at a time (pg no longer queues them on a client). */
   private lockQueue: Promise<unknown> = Promise.resolve();
+  private releaseLocks: (() => void) | null = null;
 
   constructor(private readonly options: RunSupervisorOptions) {}
 
@@ -78,11 +79,15 @@ export class RunSupervisor {
   private lockClient(): Promise<PoolClient> {
     this.locks ??= this.options.pool.connect().then(
       (client) => {
-        client.on('error', (error) => {
+        const failed = (error: Error) => {
           this.options.logger.warn({ err: error }, 'the run lock connection failed; the next run takes a new one');
+          client.off('error', failed);
           this.locks = null;
+          this.releaseLocks = null;
           client.release(error);
-        });
+        };
+        client.on('error', failed);
+        this.releaseLocks = () => (client.off('error', failed), client.release());
         return client;
       },
       (error: unknown) => {
@@ -137,8 +142,9 @@ export class RunSupervisor {
     clearTimeout(this.timer);
     for (const { driver } of this.driving.values()) driver?.halt();
     await Promise.all([...this.driving.values()].map((d) => d.done));
-    const locks = this.locks;
+    await this.locks?.catch(() => undefined);
     this.locks = null;
-    if (locks) (await locks.catch(() => null))?.release();
+    this.releaseLocks?.();
+    this.releaseLocks = null;
   }
 }
