@@ -646,6 +646,7 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     // Let every backend flush its pending statistics (Postgres 15 flushes idle sessions within 10 s).
     await sleep(11_000);
     const statsBefore = await statsSnapshot(admin, schemas);
+    const phaseStartedAt = (await admin.query<{ at: string }>(`SELECT now()::text AS at`)).rows[0].at;
     const headBefore = Number((await admin.query<{ head: string | null }>(`SELECT max(position) AS head FROM ${esSchema}.events`)).rows[0].head ?? 0);
     const commitsBefore = await transactionCounts(admin);
     const cpuBefore = cpuSnapshot(coordinators, ownDatabase?.name ?? null);
@@ -746,7 +747,15 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     await sleep(11_000);
     const statsAfter = await statsSnapshot(admin, schemas);
     const commitsAfter = await transactionCounts(admin);
-    // Events one transaction wrote share its xmin: the transactions that appended (a batch of appends is one).
+    // Rows one transaction wrote share its xmin: the transactions that appended (a batch of appends is
+    // one), and those that reserved command ids (reservations made at once share one INSERT).
+    const reserveTransactions = Number(
+      (
+        await admin.query<{ n: string }>(`SELECT count(DISTINCT xmin::text) AS n FROM ${coSchema}.processed_commands WHERE started_at >= $1::timestamptz`, [
+          phaseStartedAt,
+        ])
+      ).rows[0].n,
+    );
     const appendTransactions = Number(
       (await admin.query<{ n: string }>(`SELECT count(DISTINCT xmin::text) AS n FROM ${esSchema}.events WHERE position > $1`, [headBefore])).rows[0].n,
     );
@@ -837,14 +846,14 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     };
     const commandLogWrites = written(`${coSchema}.processed_commands`);
     const projectorTransactions = written(`${coSchema}.projection_checkpoints`);
-    const writeCommits = commandLogWrites + appendTransactions + projectorTransactions;
+    const writeCommits = reserveTransactions + appendTransactions + projectorTransactions;
     ctx.log(
       ownDatabase
         ? `transactions committed in the run's database during the agent phase: ${fmt(commits)} (${perClaim(commits)} per task, read-only ones included; ${fmt(rollbacks)} rolled back)`
         : `transactions committed: not counted (the run could not create a database of its own)`,
     );
     ctx.log(
-      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(commandLogWrites)} + appends ${perClaim(appendTransactions)} (transactions; ${perClaim(fn?.calls ?? 0)} append_events calls) + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
+      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(reserveTransactions)} (transactions; ${perClaim(commandLogWrites)} rows written) + appends ${perClaim(appendTransactions)} (transactions; ${perClaim(fn?.calls ?? 0)} append_events calls) + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
     );
     for (const line of activity.report()) ctx.log(line);
 
