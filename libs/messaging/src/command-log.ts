@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AutocoderError, ErrorCodes, actorLabel, isDecision, type Actor, type CommandEnvelope, type ErrorBody, type Reply } from '@autocoder/contracts';
-import type { Pool } from 'pg';
+import { DatabaseError, type Pool } from 'pg';
 
 export interface CommandLogOptions {
   pool: Pool;
@@ -280,6 +280,11 @@ export class CommandLog {
       );
       inserted = new Set(rows.map((r) => r.owner));
     } catch (error) {
+      // The server refused the statement, so none of it was written: alone, each gets its own outcome.
+      if (batch.length > 1 && error instanceof DatabaseError) {
+        await Promise.all(batch.map((r) => this.insertReservations([r])));
+        return;
+      }
       for (const r of batch) r.reject(error);
       return;
     }

@@ -351,6 +351,18 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
       expect(new Set(rows.map((r) => r.xmin)).size).toBeLessThanOrEqual(3);
     });
 
+    it('a reservation the server refuses fails alone: the others asked for at once are reserved and run', async () => {
+      const fn = async (run: CommandRun) => {
+        await run.fence({ step: 'write' });
+        return { value: `ran ${run.commandId}` };
+      };
+      // The first two go at once, alone; the next three wait and go together.
+      const ids = [randomUUID(), randomUUID(), randomUUID(), 'not-a-uuid', randomUUID()];
+      const results = await Promise.allSettled(ids.map((id) => log.run('test.refused', envelope({ id }, id), fn, firstFence)));
+      expect(results[3]).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/uuid/) } });
+      for (const i of [0, 1, 2, 4]) expect(results[i]).toEqual({ status: 'fulfilled', value: `ran ${ids[i]}` });
+    });
+
     it('answered by its events: nothing is stored, and a retry gets the answer recover reads back from the progress', async () => {
       const written = new Map<string, string>();
       const fn = async (run: CommandRun) => {
