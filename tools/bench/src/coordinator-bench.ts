@@ -846,14 +846,17 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     };
     const commandLogWrites = written(`${coSchema}.processed_commands`);
     const projectorTransactions = written(`${coSchema}.projection_checkpoints`);
-    const writeCommits = reserveTransactions + appendTransactions + projectorTransactions;
+    // A row's xmin is its last writer's: an answer stored by an UPDATE (and a release's DELETE) was a transaction of its own.
+    const commandLogDelta = tableDelta(`${coSchema}.processed_commands`);
+    const commandLogTransactions = reserveTransactions + (commandLogDelta ? commandLogDelta.upd + commandLogDelta.del : 0);
+    const writeCommits = commandLogTransactions + appendTransactions + projectorTransactions;
     ctx.log(
       ownDatabase
         ? `transactions committed in the run's database during the agent phase: ${fmt(commits)} (${perClaim(commits)} per task, read-only ones included; ${fmt(rollbacks)} rolled back)`
         : `transactions committed: not counted (the run could not create a database of its own)`,
     );
     ctx.log(
-      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(reserveTransactions)} (transactions; ${perClaim(commandLogWrites)} rows written) + appends ${perClaim(appendTransactions)} (transactions; ${perClaim(fn?.calls ?? 0)} append_events calls) + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
+      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(commandLogTransactions)} (transactions; ${perClaim(commandLogWrites)} rows written) + appends ${perClaim(appendTransactions)} (transactions; ${perClaim(fn?.calls ?? 0)} append_events calls) + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
     );
     for (const line of activity.report()) ctx.log(line);
 
