@@ -114,3 +114,72 @@ describeWith({ postgres: true }, 'Postgres event store opened on a store created
     }
   });
 });
+
+describeWith({ postgres: true }, 'Postgres event store: appends made at once share one transaction', () => {
+  const schema = uniqueSchema('esbatch');
+  let pool: Pool;
+  let store: PostgresEventStore;
+  beforeAll(async () => {
+    pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+    store = await PostgresEventStore.open({ pool, schema, listen: false, appendsInFlight: 1 });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await pool?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool?.end();
+  });
+  const event = (data: unknown = {}, id = randomUUID()) => ({
+    id,
+    type: 'E',
+    data,
+    metadata: { correlationId: randomUUID(), actor: 'test', time: new Date().toISOString() },
+  });
+  const transactionOf = async (stream: string) =>
+    (await pool.query<{ xmin: string }>(`SELECT xmin::text FROM ${schema}.events WHERE stream_id = $1`, [stream])).rows.map((r) => r.xmin);
+
+  it('gives every append its own outcome, as if each were alone, and writes those that succeed in one transaction', async () => {
+    const stored = event();
+    await store.append('stored', [stored], 'no_stream');
+    await new Promise(setImmediate); // its batch is done with
+    // The first append is in flight; the next ones wait for it and go together.
+    const first = store.append('first', [event()], 'no_stream');
+    const results = await Promise.allSettled([
+      store.append('a', [event(), event()], 'no_stream'),
+      store.append('a', [event()], 'no_stream'), // a's first append took it: wrong revision
+      store.append('a', [event()], 1), // after a's two events: appends
+      store.append('stored', [stored], 'any'), // the very batch stored before: a duplicate
+      store.append('other', [{ ...stored, data: { changed: true } }], 'any'), // a stored id with other data
+      store.append('b', [event()], 'no_stream'),
+    ]);
+    await first;
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as { code: string }).code))).toEqual([
+      { nextExpectedRevision: 1, position: 4 },
+      'WRONG_EXPECTED_REVISION',
+      { nextExpectedRevision: 2, position: 5 },
+      { nextExpectedRevision: 0, position: 1, duplicate: true },
+      'EVENT_ID_CONFLICT',
+      { nextExpectedRevision: 0, position: 6 },
+    ]);
+    const [a, b, alone] = [await transactionOf('a'), await transactionOf('b'), await transactionOf('first')];
+    expect(new Set([...a, ...b]).size).toBe(1);
+    expect(alone[0]).not.toBe(a[0]);
+    expect((await store.readStream('a')).map((e) => e.revision)).toEqual([0, 1, 2]);
+  });
+
+  it('answers each append of a batch Postgres refused on its own: the bad one fails, the others are written', async () => {
+    await new Promise(setImmediate);
+    const first = store.append('first-2', [event()], 'no_stream');
+    const [good, bad, alsoGood] = await Promise.allSettled([
+      store.append('good', [event()], 'no_stream'),
+      store.append('bad', [event({ text: 'nul \u0000 byte' })], 'no_stream'), // jsonb has no \u0000
+      store.append('also-good', [event()], 'no_stream'),
+    ]);
+    await first;
+    expect(good.status).toBe('fulfilled');
+    expect(bad).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/unicode|\\\\u0000/i) } });
+    expect(alsoGood.status).toBe('fulfilled');
+    expect(await store.readStream('good')).toHaveLength(1);
+    expect(await store.readStream('also-good')).toHaveLength(1);
+    await expect(store.readStream('bad')).rejects.toMatchObject({ code: 'STREAM_NOT_FOUND' });
+  });
+});

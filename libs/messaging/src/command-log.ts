@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AutocoderError, ErrorCodes, actorLabel, isDecision, type Actor, type CommandEnvelope, type ErrorBody, type Reply } from '@autocoder/contracts';
-import type { Pool } from 'pg';
+import { DatabaseError, type Pool } from 'pg';
 
 export interface CommandLogOptions {
   pool: Pool;
@@ -141,6 +141,8 @@ export class CommandLog {
   /** Reserved runs of this process still executing: one keep-alive statement refreshes them all. */
   private readonly running = new Set<Reservation>();
   private keepAliveTimer?: NodeJS.Timeout;
+  private readonly reservations: PendingReservation[] = [];
+  private reserving = 0;
 
   private constructor(private readonly options: Required<CommandLogOptions>) {}
 
@@ -239,16 +241,62 @@ export class CommandLog {
   }
 
   /** Reserves the id for `run`; false when it already has a row (another run's, or an answer). */
-  private async reserve(run: Reservation, progress: unknown): Promise<boolean> {
+  private reserve(run: Reservation, progress: unknown): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.reservations.push({ run, progress: progress ?? null, resolve, reject });
+      this.sendReservations();
+    });
+  }
+
+  /**
+   * Reservations asked for while others are on their way go together: one INSERT of many rows, each
+   * inserted unless its id has a row (as alone), in one commit instead of one each.
+   */
+  private sendReservations() {
+    while (this.reserving < RESERVATIONS_IN_FLIGHT && this.reservations.length > 0) {
+      const batch = this.reservations.splice(0, RESERVATIONS_PER_STATEMENT);
+      this.reserving++;
+      void this.insertReservations(batch).finally(() => {
+        this.reserving--;
+        this.sendReservations();
+      });
+    }
+  }
+
+  private async insertReservations(batch: PendingReservation[]) {
     const sentAt = performance.now();
-    const inserted = await this.pool.query(
-      `INSERT INTO ${this.table} (command_id, subject, fingerprint, owner, progress) VALUES ($1, $2, $3, $4, $5::jsonb)
-       ON CONFLICT DO NOTHING`,
-      [run.commandId, run.command.subject, run.command.fingerprint, run.owner, progress == null ? null : JSON.stringify(progress)],
-    );
-    if (inserted.rowCount !== 1) return false;
-    this.confirmed(run, sentAt, progress ?? null);
-    return true;
+    let inserted: Set<string>;
+    try {
+      const { rows } = await this.pool.query<{ owner: string }>(
+        `INSERT INTO ${this.table} (command_id, subject, fingerprint, owner, progress)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[]) ON CONFLICT DO NOTHING RETURNING owner`,
+        [
+          batch.map((r) => r.run.commandId),
+          batch.map((r) => r.run.command.subject),
+          batch.map((r) => r.run.command.fingerprint),
+          batch.map((r) => r.run.owner),
+          batch.map((r) => (r.progress == null ? null : JSON.stringify(r.progress))),
+        ],
+      );
+      inserted = new Set(rows.map((r) => r.owner));
+    } catch (error) {
+      // The server refused the statement, so none of it was written: alone, each gets its own outcome.
+      if (batch.length > 1 && error instanceof DatabaseError) {
+        await Promise.all(batch.map((r) => this.insertReservations([r])));
+        return;
+      }
+      for (const r of batch) r.reject(error);
+      return;
+    }
+    for (const r of batch) {
+      // Owners are this run's own random ids: a row with it is this run's reservation.
+      if (!inserted.has(r.run.owner)) {
+        r.resolve(false);
+        continue;
+      }
+      this.confirmed(r.run, sentAt, r.progress);
+      r.resolve(true);
+    }
   }
 
   private confirmed(run: Reservation, sentAt: number, progress: unknown) {
@@ -420,6 +468,17 @@ export class CommandLog {
       [commandId],
     );
   }
+}
+
+/** Reservation statements on their way at once; the reservations asked for meanwhile wait for the next. */
+const RESERVATIONS_IN_FLIGHT = 2;
+const RESERVATIONS_PER_STATEMENT = 100;
+
+interface PendingReservation {
+  run: Reservation;
+  progress: unknown;
+  resolve: (reserved: boolean) => void;
+  reject: (error: unknown) => void;
 }
 
 interface TakenOver {

@@ -328,6 +328,41 @@ describeWith({ postgres: true }, 'CommandLog on the real Postgres', () => {
       expect(new Set(answers)).toEqual(new Set([`written by ${command.commandId} once`]));
     });
 
+    it('reservations asked for at once share one statement; each id is reserved with its own progress and run once', async () => {
+      const runs = new Map<string, number>();
+      const fn = async (run: CommandRun) => {
+        await run.fence({ on: `task-${run.commandId}` });
+        runs.set(run.commandId, (runs.get(run.commandId) ?? 0) + 1);
+        return { value: run.commandId, answeredByEvents: true };
+      };
+      // Answered by what it wrote (nothing stored after the reservation), read back from its progress.
+      const options = { ...firstFence, recover: async (progress: unknown) => ({ value: (progress as { on: string }).on.slice('task-'.length) }) };
+      const commands = Array.from({ length: 20 }, (_, n) => envelope({ batch: n }));
+      // Each id twice at once: one of the two reserves it, the other gets its answer.
+      const answers = await Promise.all(commands.flatMap((c) => [log.run('test.batch', c, fn, options), log.run('test.batch', c, fn, options)]));
+      expect(answers).toEqual(commands.flatMap((c) => [c.commandId, c.commandId]));
+      expect([...runs.values()]).toEqual(Array(20).fill(1));
+      const { rows } = await pool.query<{ command_id: string; progress: unknown; xmin: string }>(
+        `SELECT command_id, progress, xmin::text FROM ${schema}.processed_commands WHERE command_id = ANY($1::uuid[])`,
+        [commands.map((c) => c.commandId)],
+      );
+      expect(new Map(rows.map((r) => [r.command_id, r.progress]))).toEqual(new Map(commands.map((c) => [c.commandId, { on: `task-${c.commandId}` }])));
+      // At most two statements are on their way; the rest waited for them and went together.
+      expect(new Set(rows.map((r) => r.xmin)).size).toBeLessThanOrEqual(3);
+    });
+
+    it('a reservation the server refuses fails alone: the others asked for at once are reserved and run', async () => {
+      const fn = async (run: CommandRun) => {
+        await run.fence({ step: 'write' });
+        return { value: `ran ${run.commandId}` };
+      };
+      // The first two go at once, alone; the next three wait and go together.
+      const ids = [randomUUID(), randomUUID(), randomUUID(), 'not-a-uuid', randomUUID()];
+      const results = await Promise.allSettled(ids.map((id) => log.run('test.refused', envelope({ id }, id), fn, firstFence)));
+      expect(results[3]).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/uuid/) } });
+      for (const i of [0, 1, 2, 4]) expect(results[i]).toEqual({ status: 'fulfilled', value: `ran ${ids[i]}` });
+    });
+
     it('answered by its events: nothing is stored, and a retry gets the answer recover reads back from the progress', async () => {
       const written = new Map<string, string>();
       const fn = async (run: CommandRun) => {

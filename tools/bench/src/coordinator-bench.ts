@@ -171,7 +171,9 @@ async function rawAppendRate(ctx: BenchContext, schema: string, o: CoordinatorBe
   pool.on('error', () => undefined);
   let store: PostgresEventStore | undefined;
   try {
-    store = await PostgresEventStore.open({ pool, schema });
+    // Each append its own transaction, all writers at once, as before the store batched appends: the
+    // baseline stays the same measure of the server.
+    store = await PostgresEventStore.open({ pool, schema, maxAppendsPerBatch: 1, appendsInFlight: o.appendWriters });
     for (let k = 0; k * 500 < o.appendFill; k++) {
       await store.append(`fill-${k}`, Array.from({ length: Math.min(500, o.appendFill - k * 500) }, (_, j) => makeEvent(k % o.appendWriters, j)), 'no_stream');
     }
@@ -644,6 +646,8 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     // Let every backend flush its pending statistics (Postgres 15 flushes idle sessions within 10 s).
     await sleep(11_000);
     const statsBefore = await statsSnapshot(admin, schemas);
+    const phaseStartedAt = (await admin.query<{ at: string }>(`SELECT now()::text AS at`)).rows[0].at;
+    const headBefore = Number((await admin.query<{ head: string | null }>(`SELECT max(position) AS head FROM ${esSchema}.events`)).rows[0].head ?? 0);
     const commitsBefore = await transactionCounts(admin);
     const cpuBefore = cpuSnapshot(coordinators, ownDatabase?.name ?? null);
 
@@ -743,6 +747,18 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     await sleep(11_000);
     const statsAfter = await statsSnapshot(admin, schemas);
     const commitsAfter = await transactionCounts(admin);
+    // Rows one transaction wrote share its xmin: the transactions that appended (a batch of appends is
+    // one), and those that reserved command ids (reservations made at once share one INSERT).
+    const reserveTransactions = Number(
+      (
+        await admin.query<{ n: string }>(`SELECT count(DISTINCT xmin::text) AS n FROM ${coSchema}.processed_commands WHERE started_at >= $1::timestamptz`, [
+          phaseStartedAt,
+        ])
+      ).rows[0].n,
+    );
+    const appendTransactions = Number(
+      (await admin.query<{ n: string }>(`SELECT count(DISTINCT xmin::text) AS n FROM ${esSchema}.events WHERE position > $1`, [headBefore])).rows[0].n,
+    );
 
     // 5. Checks: every task done once, no double claims.
     const { rows: perType } = await admin.query<{ type: string; n: string }>(`SELECT type, count(*) AS n FROM ${esSchema}.events WHERE stream_id LIKE 'task-%' GROUP BY type ORDER BY type`);
@@ -830,14 +846,17 @@ export async function runCoordinatorBench(benchCtx: BenchContext, overrides: Par
     };
     const commandLogWrites = written(`${coSchema}.processed_commands`);
     const projectorTransactions = written(`${coSchema}.projection_checkpoints`);
-    const writeCommits = commandLogWrites + (fn?.calls ?? 0) + projectorTransactions;
+    // A row's xmin is its last writer's: an answer stored by an UPDATE (and a release's DELETE) was a transaction of its own.
+    const commandLogDelta = tableDelta(`${coSchema}.processed_commands`);
+    const commandLogTransactions = reserveTransactions + (commandLogDelta ? commandLogDelta.upd + commandLogDelta.del : 0);
+    const writeCommits = commandLogTransactions + appendTransactions + projectorTransactions;
     ctx.log(
       ownDatabase
         ? `transactions committed in the run's database during the agent phase: ${fmt(commits)} (${perClaim(commits)} per task, read-only ones included; ${fmt(rollbacks)} rolled back)`
         : `transactions committed: not counted (the run could not create a database of its own)`,
     );
     ctx.log(
-      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(commandLogWrites)} + appends ${perClaim(fn?.calls ?? 0)} + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
+      `  of which wrote: about ${perClaim(writeCommits)} per task = command log ${perClaim(commandLogTransactions)} (transactions; ${perClaim(commandLogWrites)} rows written) + appends ${perClaim(appendTransactions)} (transactions; ${perClaim(fn?.calls ?? 0)} append_events calls) + projector batches ${perClaim(projectorTransactions)} (every projector's, one checkpoint update each)`,
     );
     for (const line of activity.report()) ctx.log(line);
 

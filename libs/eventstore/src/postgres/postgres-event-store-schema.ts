@@ -129,5 +129,23 @@ BEGIN
   RETURN QUERY SELECT 'ok'::text, v_rev, v_pos;
 END
 $fn$;
+
+-- Several appends (to any streams) in one transaction, in order, each exactly as append_events
+-- decides it alone: one outcome per append, and an append that fails leaves the others be. One
+-- transaction means one turn at the appenders' lock and one WAL flush for all of them.
+CREATE OR REPLACE FUNCTION ${s}.append_events_batch(p_appends jsonb)
+RETURNS TABLE (item int, outcome text, current_revision bigint, last_position bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_n int;
+  v_a jsonb;
+BEGIN
+  FOR v_n IN 1 .. jsonb_array_length(p_appends) LOOP
+    v_a := p_appends -> (v_n - 1);
+    RETURN QUERY SELECT v_n, a.outcome, a.current_revision, a.last_position
+      FROM ${s}.append_events(v_a->>'stream', v_a->>'expected', v_a->'events') a;
+  END LOOP;
+END
+$fn$;
 `;
 };

@@ -28,6 +28,25 @@ export interface PostgresEventStoreOptions {
   listen?: boolean;
   /** How often an idle subscription looks for new events when nothing woke it. */
   idlePollMs?: number;
+  /**
+   * Appends sent to Postgres at once; appends made meanwhile wait and go together as one batch. All
+   * appends take turns at one lock held through the commit, so more in flight only wait for it.
+   */
+  appendsInFlight?: number;
+  /** The most appends one batch (one transaction) carries; 1 sends every append alone. */
+  maxAppendsPerBatch?: number;
+}
+
+type AppendRow = { outcome: string; current_revision: string | null; last_position: string | null };
+
+/** An append waiting for its turn, or on its way in a batch. */
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  expectedRevision: ExpectedRevision;
+  payload: string;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
 }
 
 const COLUMNS = 'position, event_id, stream_id, revision, type, data, metadata, recorded_at';
@@ -80,6 +99,8 @@ export class PostgresEventStore implements EventStore {
   private readonly signal = new AppendSignal();
   private readonly subscriptions = new Set<EventSubscription>();
   private listener?: PoolClient;
+  private readonly waiting: PendingAppend[] = [];
+  private appending = 0;
 
   private constructor(private readonly options: PostgresEventStoreOptions) {
     this.schema = assertSchemaName(options.schema ?? 'eventstore');
@@ -120,30 +141,80 @@ export class PostgresEventStore implements EventStore {
     await this.listener.query(`LISTEN ${appendChannel(this.schema)}`);
   }
 
+  /**
+   * Queued behind the appends in flight, and sent with the others queued meanwhile as one batch:
+   * one transaction, in order, each append decided as if alone (see append_events_batch).
+   */
   async append(stream: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     validateAppend(stream, events);
-    const payload = events.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata }));
-    const { rows } = await this.options.pool.query<{ outcome: string; current_revision: string | null; last_position: string | null }>(
-      `SELECT outcome, current_revision, last_position FROM ${this.schema}.append_events($1, $2, $3::jsonb)`,
-      [stream, String(expectedRevision), JSON.stringify(payload)],
-    );
-    const { outcome, current_revision, last_position } = rows[0];
+    const payload = JSON.stringify(events.map((e) => ({ id: e.id, type: e.type, data: e.data ?? null, metadata: e.metadata })));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.waiting.push({ stream, events, expectedRevision, payload, resolve, reject });
+      this.sendAppends();
+    });
+  }
+
+  private sendAppends() {
+    const inFlight = this.options.appendsInFlight ?? 2;
+    const perBatch = this.options.maxAppendsPerBatch ?? 64;
+    while (this.appending < inFlight && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, perBatch);
+      this.appending++;
+      void this.sendBatch(batch).finally(() => {
+        this.appending--;
+        this.sendAppends();
+      });
+    }
+  }
+
+  private async sendBatch(batch: PendingAppend[]) {
+    if (batch.length === 1) return this.sendAlone(batch[0]);
+    let rows: (AppendRow & { item: number })[];
+    try {
+      const appends = batch.map((a) => `{"stream":${JSON.stringify(a.stream)},"expected":"${String(a.expectedRevision)}","events":${a.payload}}`);
+      ({ rows } = await this.options.pool.query<AppendRow & { item: number }>(
+        `SELECT item, outcome, current_revision, last_position FROM ${this.schema}.append_events_batch($1::jsonb)`,
+        [`[${appends.join(',')}]`],
+      ));
+    } catch {
+      // Nothing of a failed batch was committed, or all of it was (the answer lost): alone, each
+      // append gets its own outcome, a committed one as a duplicate.
+      await Promise.all(batch.map((a) => this.sendAlone(a)));
+      return;
+    }
+    for (const row of rows) this.settle(batch[row.item - 1], row);
+  }
+
+  private async sendAlone(pending: PendingAppend) {
+    try {
+      const { rows } = await this.options.pool.query<AppendRow>(
+        `SELECT outcome, current_revision, last_position FROM ${this.schema}.append_events($1, $2, $3::jsonb)`,
+        [pending.stream, String(pending.expectedRevision), pending.payload],
+      );
+      this.settle(pending, rows[0]);
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+
+  private settle({ stream, events, expectedRevision, resolve, reject }: PendingAppend, row: AppendRow) {
+    const { outcome, current_revision, last_position } = row;
     const current = current_revision === null ? null : Number(current_revision);
     switch (outcome) {
       case 'ok':
       case 'duplicate':
         if (outcome === 'ok' && events.length) this.signal.fire();
-        return {
+        return resolve({
           nextExpectedRevision: current ?? -1,
           position: last_position === null ? -1 : Number(last_position),
           ...(outcome === 'duplicate' ? { duplicate: true } : {}),
-        };
+        });
       case 'wrong_expected_revision':
-        throw new WrongExpectedRevisionError(stream, expectedRevision, current);
+        return reject(new WrongExpectedRevisionError(stream, expectedRevision, current));
       case 'event_id_conflict':
-        throw new EventIdConflictError(stream);
+        return reject(new EventIdConflictError(stream));
       default:
-        throw new Error(`unexpected append outcome "${outcome}"`);
+        return reject(new Error(`unexpected append outcome "${outcome}"`));
     }
   }
 
