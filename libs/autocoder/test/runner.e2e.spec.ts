@@ -134,7 +134,13 @@ describeWith({ postgres: true }, 'runner: a graceful restart mid-session', () =>
       const run = await first.bus.request<{ runId: string }>(Subjects.runner.startRun, admin({ projectId: project.projectId }));
       const events = () => sql<{ type: string; stream_id: string }>(`SELECT type, stream_id FROM ${prefix}eventstore.events WHERE data->>'runId' = $1 ORDER BY position`, [run.runId]);
       // Stop while the second session (the first coding one) is under way.
-      await eventually(async () => ((await events()).filter((e) => e.type === 'ModelCallCompleted').length >= 6 ? true : undefined), 60_000, 'a few model calls');
+      const midSession = (all: { type: string; stream_id: string }[]) => {
+        const sessions = [...new Set(all.filter((e) => e.type === 'SessionStarted').map((e) => e.stream_id))];
+        const last = sessions.at(-1);
+        const calls = all.filter((e) => e.stream_id === last && e.type === 'ModelCallCompleted').length;
+        return sessions.length >= 2 && !all.some((e) => e.stream_id === last && e.type === 'SessionEnded') && calls >= 2;
+      };
+      await eventually(async () => (midSession(await events()) ? true : undefined), 60_000, 'a coding session two calls in');
       await first.close(false);
       const atStop = await events();
       const open = atStop.filter((e) => e.type === 'SessionStarted').length - atStop.filter((e) => e.type === 'SessionEnded').length;

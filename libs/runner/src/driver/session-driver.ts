@@ -74,6 +74,8 @@ export class SessionDriver {
   private now = () => new Date().toISOString();
 
   private async end(session: ExistingSession, outcome: SessionOutcome, reason: string | null): Promise<SessionEnd> {
+    // A shutdown is not an end: the session stays as recorded, for whoever drives the run next.
+    if (this.controls.halting) throw new DriverHalted();
     const ended = await this.record(session.sessionId, { type: 'EndSession', data: { outcome, reason, now: this.now() } }, 'end');
     return { outcome: ended.ended!.outcome, reason: ended.ended!.reason, tokens: sessionTokens(ended) };
   }
@@ -129,6 +131,8 @@ export class SessionDriver {
       if (sessionTokens(session) >= setup.tokenAllowance) return this.end(session, 'turn_limit', 'the run reached its token limit');
       const called = await this.callModel(session, setup, maxTokens);
       if (called.ok === 'paused') {
+        // The usage service went away because this process is shutting down: not a reason to pause the run.
+        if (this.controls.halting) throw new DriverHalted();
         // No call without a reservation: the run pauses and this session stays open, so a resume
         // (a raised budget, a person) continues it here, reserving again for the same turn.
         this.logger.warn({ sessionId: session.sessionId, turn: session.turns, reason: called.reason }, 'model call refused by the usage service: the run pauses');
