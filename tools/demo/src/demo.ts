@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entryLine, progressLine } from './format';
 import type { RestEntry, RestRun } from './rest-views';
-import { serverSentEvents } from './sse';
+import { serverSentEvents } from '@autocoder/cli/src/sse';
 
 export const DEMO_SPEC = [
   'A tiny JavaScript math library (CommonJS, no dependencies) with node:test tests:',
