@@ -44,9 +44,11 @@ describeWith({ postgres: true }, 'usage over REST and GraphQL on a real run', ()
     const before = t0.requests;
     const started = await rest(system, 'POST', `/api/projects/${projectId}/agent-runs`, ADMIN_TOKEN, {});
     const runId = started.body.id as string;
-    const first = await badge.next(60_000);
-    const lag = Date.now() - Date.parse(first.data.usageUpdated.calledAt);
-    expect(lag).toBeLessThan(1000);
+    // The first few pushes, each within a second of the call it reports.
+    for (let i = 0; i < 3; i++) {
+      const pushed = await badge.next(60_000);
+      expect(Date.now() - Date.parse(pushed.data.usageUpdated.calledAt)).toBeLessThan(1000);
+    }
     await runEnds(runId);
     await badge.close();
 
