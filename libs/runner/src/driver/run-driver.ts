@@ -179,7 +179,16 @@ export class RunDriver {
 
   private async open(run: ExistingRun, session: Omit<OpenSession, 'sessionId' | 'number'>): Promise<void> {
     const sessionId = nameBasedUuid(`runner/session/${run.runId}/${run.sessions + 1}`);
-    await this.onRun({ type: 'OpenSession', data: { sessionId, ...session, now: this.now() } }, `open/${run.sessions + 1}`);
+    try {
+      await this.onRun({ type: 'OpenSession', data: { sessionId, ...session, now: this.now() } }, `open/${run.sessions + 1}`);
+    } catch (error) {
+      // A pause or a stop landed between reading the run and opening the session: not a failure. The
+      // feature's task goes back, and the loop reads the run again.
+      if (!isAutocoderError(error, 'INVALID_TRANSITION') || (await this.run()).status === 'running') throw error;
+      if (session.taskId && session.fencingToken !== null) {
+        await this.deps.tasks.release(session.taskId, session.fencingToken, 'the run was paused or stopped before the session opened', `${sessionId}/not-opened`).catch(() => undefined);
+      }
+    }
   }
 
   private async driveSession(run: ExistingRun, open: OpenSession): Promise<void> {
