@@ -52,7 +52,7 @@ export class RunnerClient extends BusClient {
 
   private admin<T, S extends z.ZodType>(subject: string, schema: S, what: string, actor: Actor, input: unknown, commandId?: string | null) {
     requireAdmin(actor, what);
-    return this.command<T>(subject, actor, parseInput(schema, input, `${what} input`), commandId);
+    return this.command<T>(subject, actor, parseInput(schema, input, `input for ${what}`), commandId);
   }
 
   private read<T, S extends z.ZodType>(subject: string, schema: S, what: string, actor: Actor, input: unknown) {
