@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startFakeAnthropic, type Script } from '@autocoder/fake-anthropic';
 import { loadConfig, type AutocoderConfig } from '@autocoder/platform';
+import { randomUUID } from 'node:crypto';
 import { TEST_DATABASE_URL, dropSchemasWithPrefix, uniqueSchema } from '@autocoder/testing';
 import { createClient, type Client } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
@@ -143,3 +145,31 @@ export const seedRegistration = (employeeId: string, ownerId: string, overrides:
   owner_employee_id: ownerId,
   ...overrides,
 });
+
+/** A command or a query from the admin, as the gateway would send it over the bus. */
+export const adminCommand = <P>(payload: P) => ({ commandId: randomUUID(), correlationId: randomUUID(), actor: { kind: 'admin' as const }, payload });
+export const adminQuery = <P>(payload: P) => ({ correlationId: randomUUID(), actor: { kind: 'admin' as const }, payload });
+
+/**
+ * A test system whose runner talks to a local fake Messages API playing `script`: the SDK finds it
+ * through ANTHROPIC_BASE_URL (restored by `close`); sessions follow each other without delay.
+ */
+export async function startRunnerTestSystem(script: Script, overrides: Partial<AutocoderConfig> = {}) {
+  const env = { ...process.env };
+  const fake = await startFakeAnthropic({ script });
+  process.env.ANTHROPIC_BASE_URL = fake.url;
+  process.env.ANTHROPIC_API_KEY = 'sk-ant-test';
+  const system = await startTestSystem(
+    { runner: { ...loadConfig({}).runner, projectsDir: mkdtempSync(join(tmpdir(), 'autocoder-projects-')), autoContinueDelaySec: 0 }, ...overrides },
+    { runnerSweepMs: 200, runnerPollMs: 50, runnerClaimPatienceMs: 5000 },
+  );
+  return {
+    fake,
+    system,
+    async close() {
+      await system.close();
+      await fake.close();
+      process.env = env;
+    },
+  };
+}

@@ -1,36 +1,28 @@
-import { Subjects, type CommandEnvelope, type FeatureView, type RunView, type SessionView } from '@autocoder/contracts';
+import { Subjects, type FeatureView, type RunView, type SessionView } from '@autocoder/contracts';
 import { mathlib, startFakeAnthropic, type FakeAnthropic } from '@autocoder/fake-anthropic';
 import { loadConfig } from '@autocoder/platform';
 import { describeWith } from '@autocoder/testing';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, eventually, gql, rest, sql, startTestSystem, type TestSystem } from './harness';
+import { ADMIN_TOKEN, adminCommand, adminQuery, eventually, gql, rest, sql, startRunnerTestSystem, startTestSystem, type TestSystem } from './harness';
 import type { RunnerRuntime } from '@autocoder/runner';
-import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
-const query = <P>(payload: P) => ({ correlationId: randomUUID(), actor: { kind: 'admin' as const }, payload });
-const admin = <P>(payload: P): CommandEnvelope<P> => ({ commandId: randomUUID(), correlationId: randomUUID(), actor: { kind: 'admin' }, payload });
+const query = adminQuery;
+const admin = adminCommand;
 
 describeWith({ postgres: true }, 'runner: a spec becomes passing features on the fake Messages API', () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
-  const env = { ...process.env };
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = await startFakeAnthropic({ script: mathlib });
-    process.env.ANTHROPIC_BASE_URL = fake.url;
-    process.env.ANTHROPIC_API_KEY = 'sk-ant-test';
-    system = await startTestSystem({ runner: { ...defaults(), autoContinueDelaySec: 0 } }, { runnerSweepMs: 200, runnerPollMs: 50, runnerClaimPatienceMs: 5000 });
+    ({ fake, system, close } = await startRunnerTestSystem(mathlib));
   });
-  afterAll(async () => {
-    await system?.close();
-    await fake?.close();
-    process.env = env;
-  });
+  afterAll(() => close?.());
 
   it('runs the initializer, then one coding session per feature until all pass, and then makes no further call', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'autocoder-project-')), 'mathlib');
@@ -46,7 +38,7 @@ describeWith({ postgres: true }, 'runner: a spec becomes passing features on the
       'run to end',
     );
     expect(detail.run).toMatchObject({ status: 'completed', completion: 'all_features_done' });
-    const features = await system.bus.request<FeatureView[]>(Subjects.runner.listFeatures, { correlationId: randomUUID(), actor: { kind: 'admin' }, payload: { projectId: project.projectId } });
+    const features = await system.bus.request<FeatureView[]>(Subjects.runner.listFeatures, query({ projectId: project.projectId }));
     expect(features.map((f) => f.status)).toEqual(features.map(() => 'passing'));
     expect(features.length).toBe(4);
     expect(detail.sessions.map((s) => s.kind)).toEqual(['initializer', 'coding', 'coding', 'coding', 'coding']);

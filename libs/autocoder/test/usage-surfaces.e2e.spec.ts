@@ -1,28 +1,20 @@
-import { startFakeAnthropic, mathlib, type FakeAnthropic } from '@autocoder/fake-anthropic';
-import { loadConfig } from '@autocoder/platform';
+import { mathlib, type FakeAnthropic } from '@autocoder/fake-anthropic';
 import { describeWith } from '@autocoder/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, eventually, rest, sql, startTestSystem, subscribe, type TestSystem } from './harness';
+import { ADMIN_TOKEN, eventually, rest, sql, startRunnerTestSystem, subscribe, type TestSystem } from './harness';
 
 /** What a person sees of the cost ledger over REST and GraphQL, on the real services and the fake Messages API. */
 describeWith({ postgres: true }, 'usage over REST and GraphQL on a real run', () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
-  const env = { ...process.env };
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = await startFakeAnthropic({ script: mathlib });
-    process.env.ANTHROPIC_BASE_URL = fake.url;
-    process.env.ANTHROPIC_API_KEY = 'sk-ant-test';
-    system = await startTestSystem({ runner: { ...loadConfig({}).runner, autoContinueDelaySec: 0 } }, { runnerSweepMs: 200, runnerPollMs: 50, runnerClaimPatienceMs: 5000 });
+    ({ fake, system, close } = await startRunnerTestSystem(mathlib));
   });
-  afterAll(async () => {
-    await system?.close();
-    await fake?.close();
-    process.env = env;
-  });
+  afterAll(() => close?.());
 
   const newProject = async (name: string) => {
     const path = join(mkdtempSync(join(tmpdir(), 'autocoder-project-')), name);

@@ -1,36 +1,24 @@
-import { Subjects, type CommandEnvelope, type LedgerLine, type ProjectUsageView, type RunView, type UsageEstimate, type UsageUpdated } from '@autocoder/contracts';
-import { mathlib, startFakeAnthropic, type FakeAnthropic } from '@autocoder/fake-anthropic';
-import { loadConfig } from '@autocoder/platform';
+import { Subjects, type LedgerLine, type ProjectUsageView, type RunView, type UsageEstimate, type UsageUpdated } from '@autocoder/contracts';
+import { mathlib, type FakeAnthropic } from '@autocoder/fake-anthropic';
 import { describeWith } from '@autocoder/testing';
 import { loadPriceBook, picoToUsd, usdToPico } from '@autocoder/usage';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, startTestSystem, type TestSystem } from './harness';
+import { adminCommand, adminQuery, eventually, startRunnerTestSystem, type TestSystem } from './harness';
 
-const query = <P>(payload: P) => ({ correlationId: randomUUID(), actor: { kind: 'admin' as const }, payload });
-const admin = <P>(payload: P): CommandEnvelope<P> => ({ commandId: randomUUID(), correlationId: randomUUID(), actor: { kind: 'admin' }, payload });
+const query = adminQuery;
+const admin = adminCommand;
 
 describeWith({ postgres: true }, 'usage: a run on the fake Messages API, priced and rolled up', () => {
   let fake: FakeAnthropic;
   let system: TestSystem;
-  const env = { ...process.env };
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    fake = await startFakeAnthropic({ script: mathlib });
-    process.env.ANTHROPIC_BASE_URL = fake.url;
-    process.env.ANTHROPIC_API_KEY = 'sk-ant-test';
-    system = await startTestSystem(
-      { runner: { ...loadConfig({}).runner, projectsDir: mkdtempSync(join(tmpdir(), 'autocoder-projects-')), autoContinueDelaySec: 0 } },
-      { runnerSweepMs: 200, runnerPollMs: 50, runnerClaimPatienceMs: 5000 },
-    );
+    ({ fake, system, close } = await startRunnerTestSystem(mathlib));
   });
-  afterAll(async () => {
-    await system?.close();
-    await fake?.close();
-    process.env = env;
-  });
+  afterAll(() => close?.());
 
   it('shows the token totals the fake API reported, priced as the table says, and moves the badge within a second of each call', async () => {
     const updates: { receivedAt: number; update: UsageUpdated }[] = [];
