@@ -3,7 +3,6 @@ import { mathlib, startFakeAnthropic, type FakeAnthropic } from '@autocoder/fake
 import { loadConfig } from '@autocoder/platform';
 import { describeWith } from '@autocoder/testing';
 import { execFile, execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
